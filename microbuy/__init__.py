@@ -1,0 +1,1 @@
+"""microbuy's command line, and the few services that join policies to storage."""

@@ -1,0 +1,276 @@
+"""`microbuy`: the admin's command line for policies, requests, the database and the audit log.
+
+Exit codes: 0 done; 1 the input (request, month, audit) is at fault; 2 wrong usage;
+3 the policy file is broken; 4 the database cannot be used.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator, Optional
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+import storage
+from policies import LoadedPolicy, PolicyError, RequestError, load_policy, policy_path
+
+from .judging import judge
+
+EXIT_INPUT, EXIT_POLICY, EXIT_DATABASE = 1, 3, 4
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "policies" / "examples"
+
+
+class Failure(click.ClickException):
+    """An error the user can act on: printed without a traceback, with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def shown_url(url: str) -> str:
+    """A database URL safe for logs and messages: the password is never printed."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def database() -> Iterator:
+    url = storage.database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        # Connecting would create an empty file; say what to do instead.
+        raise Failure(f"no database at {shown_url(url)}; run: microbuy db upgrade", EXIT_DATABASE)
+    try:
+        if storage.current_revision(url) is None:
+            raise Failure(f"the database at {shown_url(url)} has no tables yet; run: microbuy db upgrade", EXIT_DATABASE)
+        sessions = storage.make_session_factory(storage.make_engine(url))
+        with sessions.begin() as session:
+            yield session
+    except SQLAlchemyError as exc:
+        raise Failure(f"cannot use the database at {shown_url(url)}: {exc.__class__.__name__}: "
+                      f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}", EXIT_DATABASE) from None
+
+
+def get_policy(path: Optional[str]) -> LoadedPolicy:
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        raise Failure(f"the policy is broken; nothing was evaluated:\n{exc.report()}", EXIT_POLICY) from None
+
+
+def today_for(policy: LoadedPolicy) -> date:
+    return datetime.now(ZoneInfo(policy.rules.pack.timezone)).date()
+
+
+def parse_date(value: Optional[str], policy: LoadedPolicy) -> date:
+    if value is None:
+        return today_for(policy)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD", param_hint="--date") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main() -> None:
+    """microbuy: check purchase requests against the department's rules.
+
+    The policy in force is MICROBUY_POLICY (default policies/esdc.yml); the database is
+    DATABASE_URL (default sqlite:///microbuy.db in this directory).
+    """
+
+
+# --- policy ---------------------------------------------------------------------------------
+@main.group()
+def policy() -> None:
+    """Check policy packs before they go live."""
+
+
+@policy.command("check")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+def policy_check(files: tuple) -> None:
+    """Check policy FILES (default: the policy in force). Each problem is shown as
+    file:line: key: what is wrong. Exits 3 if any file is broken."""
+    broken = 0
+    for file in files or (str(policy_path()),):
+        try:
+            loaded = load_policy(file)
+        except PolicyError as exc:
+            broken += 1
+            click.echo(exc.report(), err=True)
+            click.echo(f"✗ {file}: {len(exc.problems)} problem(s); not loaded", err=True)
+            continue
+        rules = loaded.rules
+        click.echo(
+            f"✓ {file}: valid (version {loaded.short_version}; {len(rules.categories)} categories, "
+            f"{len(rules.approval.cost_centres)} cost centres, languages {', '.join(rules.pack.languages)})"
+        )
+    if broken:
+        sys.exit(EXIT_POLICY)
+
+
+# --- evaluate -------------------------------------------------------------------------------
+@main.command()
+@click.argument("request_file", type=click.File("rb"))
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack (default: the policy in force).")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="Judge as of this date (default: today in the pack's time zone).")
+@click.option("--language", metavar="LANG", help="Language of the messages (default: the pack's).")
+def evaluate(request_file, policy_file: Optional[str], on: Optional[str], language: Optional[str]) -> None:
+    """Evaluate the request in REQUEST_FILE (JSON; - for standard input) with the spending
+    history in DATABASE_URL, and print the outcome as JSON. The fields are described in
+    docs/request-fields.md."""
+    loaded = get_policy(policy_file)
+    when = parse_date(on, loaded)
+    data = read_request(request_file)
+    with database() as session:
+        try:
+            _, result = judge(session, loaded, data, when, language)
+        except RequestError as exc:
+            raise Failure(f"{request_file.name}: the request cannot be evaluated:\n" +
+                          "\n".join(f"  {field}: {reason}" for field, reason in exc.problems), EXIT_INPUT) from None
+    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+def read_request(stream) -> dict:
+    raw = stream.read()
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise Failure(f"{stream.name}: not UTF-8 text", EXIT_INPUT) from None
+    except json.JSONDecodeError as exc:
+        raise Failure(f"{stream.name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", EXIT_INPUT) from None
+
+
+@main.command()
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack (default: the policy in force).")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="Judge as of this date (default: today).")
+@click.option("--language", metavar="LANG", help="Language of the messages (default: the pack's).")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), default=str(EXAMPLES_DIR),
+              show_default="policies/examples", help="Folder of request JSON files.")
+def examples(policy_file: Optional[str], on: Optional[str], language: Optional[str], folder: str) -> None:
+    """Evaluate the example requests and show the results readably."""
+    from .showcase import show_results
+
+    loaded = get_policy(policy_file)
+    when = parse_date(on, loaded)
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        raise Failure(f"no .json requests in {folder}", EXIT_INPUT)
+    results = []
+    with database() as session:
+        for file in files:
+            with file.open("rb") as stream:
+                data = read_request(stream)
+            try:
+                results.append((file.name, data, *judge(session, loaded, data, when, language)))
+            except RequestError as exc:
+                results.append((file.name, data, None, exc))
+    show_results(loaded, when, results)
+
+
+# --- database and audit ---------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Create or migrate the database (DATABASE_URL)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Migrate to this revision.")
+def db_upgrade(revision: str) -> None:
+    """Create the tables, or migrate them to the latest schema."""
+    url = storage.database_url()
+    try:
+        storage.upgrade(url, revision)
+        now = storage.current_revision(url)
+    except SQLAlchemyError as exc:
+        raise Failure(f"cannot migrate the database at {shown_url(url)}: {exc.__class__.__name__}: "
+                      f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}", EXIT_DATABASE) from None
+    click.echo(f"database {shown_url(url)} is at revision {now}")
+
+
+@main.group()
+def audit() -> None:
+    """Check the append-only audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exits 1 at the first altered, missing or extra row."""
+    with database() as session:
+        result = storage.verify_audit(session)
+    if result.ok:
+        click.echo(f"✓ audit log intact: {result.rows_checked} row(s) checked")
+        return
+    raise Failure(f"audit log broken at row {result.bad_row_id}: {result.problem} "
+                  f"({result.rows_checked} row(s) checked before it)", EXIT_INPUT)
+
+
+# --- export ---------------------------------------------------------------------------------
+CARD_LOG_COLUMNS = (
+    "reference", "purchased_on", "requester", "cost_centre", "card_id", "category", "supplier",
+    "description", "subtotal", "tax", "total", "amount_paid", "approved_by", "approved_on",
+    "certified_by", "certified_on", "policy_version",
+)
+
+
+@main.command()
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month of the card log.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (default: standard output).")
+def export(month: str, output: Optional[str]) -> None:
+    """Export the monthly card log (purchases made in MONTH) as CSV for reconciliation."""
+    with database() as session:
+        try:
+            rows = storage.card_log(session, month)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--month") from None
+    if output is None:
+        write_csv(sys.stdout, rows)
+        return
+    # Write beside the target and rename, so a failed export never leaves half a file.
+    target = Path(output)
+    handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
+            write_csv(stream, rows)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {len(rows)} purchase(s) for {month} to {target}", err=True)
+
+
+def write_csv(stream, rows) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(CARD_LOG_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(getattr(row, column)) for column in CARD_LOG_COLUMNS])
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Loading a policy pack: the whole file checked, or an error naming file, line and problem.
+
+A pack is never half-loaded: `load_policy` returns a complete, cross-checked policy or raises
+PolicyError, and the caller keeps whatever policy it had before.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Optional, Tuple
+
+from pydantic import ValidationError
+from pydantic.errors import ExtraError, MissingError
+from pydantic.error_wrappers import ErrorWrapper, error_dict
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .schema import KNOWN_KEYS, Broken, Policy
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_POLICY = PACKAGE_DIR / "esdc.yml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: Optional[int]  # 1-based; None when the file could not be read at all
+    path: str
+    message: str
+
+
+class PolicyError(Exception):
+    def __init__(self, file: str, problems: List[Problem]):
+        self.file = file
+        self.problems = problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = []
+        for problem in self.problems:
+            where = f"{self.file}:{problem.line}" if problem.line else self.file
+            what = f"{problem.path}: " if problem.path else ""
+            lines.append(f"{where}: {what}{problem.message}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    rules: Policy
+    version: str  # sha256 of the file's bytes: what a stored request was judged by
+    file: str
+    content: str
+
+    @property
+    def short_version(self) -> str:
+        return self.version[:12]
+
+
+def policy_path(env=os.environ) -> Path:
+    """The policy in force: MICROBUY_POLICY if set, else the ESDC pack."""
+    return Path(env.get("MICROBUY_POLICY") or DEFAULT_POLICY)
+
+
+def load_policy(path: os.PathLike | str | None = None) -> LoadedPolicy:
+    file = Path(path) if path is not None else policy_path()
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise PolicyError(str(file), [Problem(None, "", f"cannot read the file: {exc.strerror}")]) from None
+    return parse_policy(raw, str(file))
+
+
+def parse_policy(raw: bytes, file: str) -> LoadedPolicy:
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(file, [Problem(None, "", f"not UTF-8 text (byte {exc.start})")]) from None
+    yaml = YAML(typ="rt")
+    try:
+        data = yaml.load(content)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise PolicyError(file, [Problem(line, "", f"not valid YAML: {exc.problem or exc.context}")]) from None
+    except YAMLError as exc:
+        raise PolicyError(file, [Problem(None, "", f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, CommentedMap):
+        raise PolicyError(file, [Problem(1, "", "a policy pack is a mapping of sections (pack:, limits:, ...)")])
+    try:
+        rules = Policy.parse_obj(data)
+    except ValidationError as exc:
+        problems = [Problem(_line_of(data, loc), _dotted(loc), message) for loc, message in _problems(exc)]
+        problems.sort(key=lambda p: (p.line or 0, p.path))
+        raise PolicyError(file, problems) from None
+    return LoadedPolicy(rules=rules, version=hashlib.sha256(raw).hexdigest(), file=file, content=content)
+
+
+def _problems(exc: ValidationError) -> Iterator[Tuple[tuple, str]]:
+    """Each problem with its location, unpacking cross-check problems into their own paths."""
+    for loc, error in _walk(exc.raw_errors, ()):
+        loc = tuple(part for part in loc if part != "__root__")
+        if isinstance(error, Broken):
+            for path, message in error.problems:
+                yield loc + tuple(path), message
+        elif isinstance(error, ExtraError):
+            yield loc, f"unknown key '{loc[-1]}'{_did_you_mean(str(loc[-1]))}"
+        elif isinstance(error, MissingError):
+            yield loc, "missing: this key is required here"
+        else:
+            yield loc, error_dict(error, exc.model.__config__, loc)["msg"]
+
+
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else " (check the spelling against docs/policy-packs.md)"
+
+
+def _walk(errors, loc: tuple):
+    for error in errors:
+        if isinstance(error, ErrorWrapper):
+            here = loc + error.loc_tuple()
+            if isinstance(error.exc, ValidationError):
+                yield from _walk(error.exc.raw_errors, here)
+            else:
+                yield here, error.exc
+        elif isinstance(error, list):
+            yield from _walk(error, loc)
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join("(key)" if part == "__key__" else str(part) for part in loc)
+
+
+def _line_of(data, loc: tuple) -> Optional[int]:
+    """The 1-based line of the deepest part of `loc` that exists in the YAML."""
+    node, line = data, 1
+    for part in loc:
+        if isinstance(node, CommentedMap) and part == "__key__":
+            # pydantic does not say which key was bad: point at the first one that is not text.
+            odd = [key for key in node if not isinstance(key, str)]
+            return node.lc.key(odd[0])[0] + 1 if odd else line
+        if isinstance(node, CommentedMap):
+            key = part if part in node else _same_key(node, part)
+            if key is None:
+                break
+            line = node.lc.key(key)[0] + 1
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _same_key(node: CommentedMap, part) -> Optional[object]:
+    # pydantic reports keys after coercion (the int 100 as "100"); find the YAML key it came from.
+    for key in node:
+        if str(key) == str(part):
+            return key
+    return None

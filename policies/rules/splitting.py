@@ -1,0 +1,127 @@
+"""Contract splitting: one need bought in pieces to stay under a limit, and repeated
+sole-sourcing to one supplier. Looks at the same cost centre's purchases in rolling windows."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import timedelta
+from decimal import Decimal
+from typing import List
+
+from rapidfuzz import fuzz
+
+from ..evaluation import BLOCK, WARN
+from ..facts import Facts, PastPurchase, in_force
+
+# Words that do not tell two suppliers apart ("Staples Canada Inc." is "Staples").
+_LEGAL_WORDS = re.compile(
+    r"\b(inc|incorporated|ltd|ltee|limited|llc|llp|corp|corporation|co|company|the|canada|gmbh|sa|sarl|enr)\b"
+)
+
+
+def supplier_key(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(_LEGAL_WORDS.sub(" ", text).split()) or " ".join(text.split())
+
+
+def is_same_supplier(a: str, b: str, threshold: int) -> bool:
+    key_a, key_b = supplier_key(a), supplier_key(b)
+    return key_a == key_b or fuzz.token_set_ratio(key_a, key_b) >= threshold
+
+
+def _recent(facts: Facts, days: int) -> List[PastPurchase]:
+    since = facts.on - timedelta(days=days)
+    return [r for r in facts.history if r.cost_centre == facts.request.cost_centre and since <= r.on <= facts.on]
+
+
+def _from_supplier(facts: Facts, days: int) -> List[PastPurchase]:
+    threshold = facts.rules.splitting.supplier_similarity
+    return [r for r in _recent(facts, days) if is_same_supplier(r.supplier, facts.request.supplier, threshold)]
+
+
+def _same_need(facts: Facts) -> List[PastPurchase]:
+    rule = facts.rules.splitting
+    wanted = facts.request.description.casefold()
+    return [
+        r
+        for r in _recent(facts, rule.window_days)
+        if r.category == facts.request.category
+        and fuzz.token_set_ratio(r.description.casefold(), wanted) >= rule.requirement_similarity
+    ]
+
+
+def _total(records: List[PastPurchase]) -> Decimal:
+    return sum((r.total for r in records), Decimal("0.00"))
+
+
+def _over_limit(facts: Facts, rule_id: str, key: str, field: str, records: List[PastPurchase]):
+    limit = in_force(facts.rules.limits.per_transaction.amounts, facts.on)
+    combined = _total(records) + facts.total
+    if not records or limit is None or combined <= limit.amount:
+        return []
+    rule = facts.rules.splitting
+    return [
+        facts.finding(
+            rule_id, BLOCK, key, rule.source, field=field,
+            data={"combined": combined, "limit": limit.amount, "purchases": [r.reference for r in records]},
+            window_days=rule.window_days, combined=facts.money(combined), limit=facts.money(limit.amount),
+            purchases=facts.purchases(records), count=len(records),
+        )
+    ]
+
+
+def same_supplier(facts: Facts):
+    records = _from_supplier(facts, facts.rules.splitting.window_days)
+    return _over_limit(facts, "splitting.same_supplier", "split_same_supplier", "supplier", records)
+
+
+def same_requirement(facts: Facts):
+    records = _same_need(facts)
+    if records and set(records) <= set(_from_supplier(facts, facts.rules.splitting.window_days)) and same_supplier(facts):
+        return []  # the same purchases are already reported as splitting with this supplier
+    return _over_limit(facts, "splitting.same_requirement", "split_same_requirement", "description", records)
+
+
+def attestation(facts: Facts):
+    rule = facts.rules.splitting
+    records = _from_supplier(facts, rule.window_days)
+    if not records:
+        return None
+    values = dict(window_days=rule.window_days, purchases=facts.purchases(records), count=len(records))
+    data = {"purchases": [r.reference for r in records]}
+    if facts.request.attest_standalone is True:
+        return [facts.finding("splitting.attestation", WARN, "split_attested", rule.source, data=data, **values)]
+    return [
+        facts.finding(
+            "splitting.attestation", BLOCK, "split_attestation_needed", rule.source, field="attest_standalone",
+            data=data, **values,
+        )
+    ]
+
+
+def sole_sourcing(facts: Facts):
+    rule = facts.rules.sole_sourcing
+    records = _from_supplier(facts, rule.window_days)
+    findings = []
+    kind = facts.category.kind
+    same_kind = [r for r in records if r.category in facts.rules.categories and facts.rules.categories[r.category].kind == kind]
+    combined = _total(same_kind) + facts.total
+    if kind in rule.max_total and combined > rule.max_total[kind]:
+        findings.append(
+            facts.finding(
+                "sole_sourcing", BLOCK, "sole_source_over_value", rule.source, field="supplier",
+                data={"combined": combined, "limit": rule.max_total[kind]},
+                window_days=rule.window_days, combined=facts.money(combined),
+                limit=facts.money(rule.max_total[kind]), kind=facts.text(rule.kind_names[kind]),
+            )
+        )
+    count = len(records) + 1
+    if count > rule.warn_after_count:
+        findings.append(
+            facts.finding("sole_sourcing", WARN, "sole_source_frequent", rule.source, field="supplier",
+                          data={"count": count}, window_days=rule.window_days, count=count)
+        )
+    return findings
+
