@@ -139,9 +139,14 @@ def evaluate(request_file, policy_file: Optional[str], on: Optional[str], langua
         try:
             _, result = judge(session, loaded, data, when, language)
         except RequestError as exc:
-            raise Failure(f"{request_file.name}: the request cannot be evaluated:\n" +
+            raise Failure(f"{stream_name(request_file)}: the request cannot be evaluated:\n" +
                           "\n".join(f"  {field}: {reason}" for field, reason in exc.problems), EXIT_INPUT) from None
     click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+def stream_name(stream) -> str:
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) else "<stdin>"
 
 
 def read_request(stream) -> dict:
@@ -149,9 +154,9 @@ def read_request(stream) -> dict:
     try:
         return json.loads(raw.decode("utf-8"), parse_float=Decimal)
     except UnicodeDecodeError:
-        raise Failure(f"{stream.name}: not UTF-8 text", EXIT_INPUT) from None
+        raise Failure(f"{stream_name(stream)}: not UTF-8 text", EXIT_INPUT) from None
     except json.JSONDecodeError as exc:
-        raise Failure(f"{stream.name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", EXIT_INPUT) from None
+        raise Failure(f"{stream_name(stream)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", EXIT_INPUT) from None
 
 
 @main.command()

@@ -33,3 +33,45 @@ def judge(session: Session, policy: LoadedPolicy, data: Mapping[str, Any], on: d
     request = parse_request(data, policy)
     history = spending_for(session, policy, request, on, exclude_request_id)
     return request, evaluate(policy, request, history, on, language)
+
+
+class BlockedRequest(ValueError):
+    """A blocked request cannot be submitted; the findings say why."""
+
+    def __init__(self, evaluation: Evaluation):
+        self.evaluation = evaluation
+        reasons = "; ".join(f.message for f in evaluation.findings if f.severity == "block")
+        super().__init__(f"the request is blocked: {reasons}")
+
+
+def record(session: Session, policy: LoadedPolicy, request: PurchaseRequest, evaluation: Evaluation,
+           *, team_id: Optional[str] = None, submit: bool = True) -> storage.PurchaseRequest:
+    """Store a judged request with the evaluation and the policy version it was judged by.
+
+    Runs in the caller's transaction: the request, the policy version and the audit entry are
+    written together or not at all.
+    """
+    if evaluation.blocked and submit:
+        raise BlockedRequest(evaluation)
+    storage.record_policy_version(session, version=policy.version, name=policy.file, content=policy.content)
+    card = history_window(policy, request, evaluation.evaluated_on)[2]
+    return storage.create_request(
+        session,
+        requester=request.requester,
+        cost_centre=request.cost_centre,
+        category=request.category,
+        supplier=request.supplier,
+        description=request.description,
+        title=request.title,
+        subtotal=evaluation.subtotal,
+        tax=evaluation.tax,
+        total=evaluation.total,
+        answers=request.dict(exclude_none=True),
+        evaluation=evaluation.to_dict(),
+        route=[step.to_dict() for step in evaluation.approval_route],
+        policy_version=policy.version,
+        team_id=team_id,
+        card_id=card,
+        submit=submit,
+        actor=request.requester,
+    )

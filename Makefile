@@ -1,0 +1,53 @@
+# microbuy: `make run` and `make test` each do all the set-up they need, then their job.
+# A second run reuses what the first built (.tools/uv, .venv, the migrated database).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml .python-version | cksum | cut -d' ' -f1)
+
+# uv puts the environment in .venv and installs exactly what uv.lock says.
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_LINK_MODE := copy
+# Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.
+export UV_PYTHON_PREFERENCE := system
+
+.PHONY: help setup run test check-policies services clean
+
+help:
+	@echo "make run    set up, then evaluate the example requests (policies/examples)"
+	@echo "make test   set up, then run every test"
+	@echo "make setup  only set up (.venv from uv.lock, database migrated)"
+	@echo "make clean  remove .venv, .tools and the local SQLite database"
+
+$(UV):
+	@echo "==> installing uv $(UV_VERSION) into $(TOOLS)/"
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(STAMP): $(UV) pyproject.toml uv.lock .python-version
+	@echo "==> installing the locked dependencies into $(VENV)/"
+	$(UV) sync --locked
+	rm -f $(VENV)/.synced-*
+	touch $@
+
+setup: $(STAMP)
+	$(BIN)/microbuy db upgrade
+	$(BIN)/microbuy policy check
+
+run: setup
+	$(BIN)/microbuy examples
+
+services:
+	@.ci/services
+
+test: $(STAMP) services
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(TOOLS) microbuy.db microbuy.db-wal microbuy.db-shm
