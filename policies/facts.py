@@ -131,7 +131,7 @@ class Facts:
             "cost_centre": request.cost_centre,
         }
 
-    def finding(self, rule: str, severity: str, key: str, source: str, *, field: str | None = None,
+    def finding(self, rule: str, severity: str, key: str, source: str, /, *, field: str | None = None,
                 data: dict | None = None, **values) -> Finding:
         """A finding worded by the policy's message `key`, filled with the common and given values."""
         assert set(values) <= MESSAGES[key], f"{key} cannot use {set(values) - MESSAGES[key]}"
@@ -139,7 +139,7 @@ class Facts:
         message = render(template, {**self.common_values, **values})
         return Finding(rule, severity, message, source, field, data or {})
 
-    def finding_from(self, rule: str, severity: str, text: LocalText, source: str, *, field: str | None = None,
+    def finding_from(self, rule: str, severity: str, text: LocalText, source: str, /, *, field: str | None = None,
                      data: dict | None = None) -> Finding:
         """A finding worded by a text of its own in the policy (a category requirement's message)."""
         message = render(self.text(text), self.common_values)

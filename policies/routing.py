@@ -10,7 +10,8 @@ from .facts import Facts
 
 def levels_for(facts: Facts) -> List[str]:
     approval = facts.rules.approval
-    tier = next(t for t in approval.tiers if t.up_to is None or facts.total <= t.up_to)
+    # Above the last tier's up_to (a pack may bound every tier), the highest tier still decides.
+    tier = next((t for t in approval.tiers if t.up_to is None or facts.total <= t.up_to), approval.tiers[-1])
     levels = list(tier.levels) + list(facts.category.extra_approval)
     if facts.request.supplier_former_public_servant:
         levels += facts.rules.former_public_servant.extra_approval

@@ -85,7 +85,10 @@ class CostCentreCode(str):
     def validate(cls, value: object) -> str:
         # YAML reads unquoted 010200 as the number 10200: refuse rather than lose the zero.
         if not isinstance(value, str):
-            raise ValueError(f"write the cost centre code in quotes, e.g. '{value}': it must be text")
+            raise ValueError(
+                f"write the cost centre code in quotes exactly as it is written, leading zeros included "
+                f"(e.g. '010200'): unquoted, YAML reads it as {value}, not as text"
+            )
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
             raise ValueError(f"'{value}' is not a cost centre code (letters, digits, - and _)")
         return value

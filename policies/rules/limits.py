@@ -53,7 +53,7 @@ def monthly(facts: Facts):
             record.total
             for record in facts.history
             if (record.on.year, record.on.month) == month
-            and ((record.card_id or "") == facts.card if by_card else record.cost_centre == facts.request.cost_centre)
+            and (_card_of(facts, record) == facts.card if by_card else record.cost_centre == facts.request.cost_centre)
         ),
         start=facts.subtotal * 0,
     )
@@ -68,6 +68,14 @@ def monthly(facts: Facts):
             month=facts.date(facts.on, "MMMM y"), scope=scope,
         )
     ]
+
+
+def _card_of(facts: Facts, record) -> str | None:
+    # A purchase with no card of its own went on its cost centre's card, as a request does.
+    if record.card_id:
+        return record.card_id
+    centre = facts.rules.approval.cost_centres.get(record.cost_centre)
+    return centre.card if centre else None
 
 
 def _not_in_force(facts: Facts, rule_id: str, source: str):
