@@ -134,7 +134,8 @@ class Facts:
     def finding(self, rule: str, severity: str, key: str, source: str, /, *, field: str | None = None,
                 data: dict | None = None, **values) -> Finding:
         """A finding worded by the policy's message `key`, filled with the common and given values."""
-        assert set(values) <= MESSAGES[key], f"{key} cannot use {set(values) - MESSAGES[key]}"
+        if not set(values) <= MESSAGES[key]:  # a programming error: the catalogue and the rule disagree
+            raise ValueError(f"message {key} cannot use {sorted(set(values) - MESSAGES[key])}")
         template = self.text(getattr(self.rules.messages, key))
         message = render(template, {**self.common_values, **values})
         return Finding(rule, severity, message, source, field, data or {})

@@ -57,6 +57,9 @@ def parse_amount(value: object, *, locale: str = "en_CA") -> Decimal:
 
 
 def _parse_text(raw: str, locale: str) -> Decimal:
+    if any(ch.isdigit() and not ch.isdecimal() for ch in raw):
+        # Superscripts and circled digits (², ①) are not amounts anyone means to type.
+        raise AmountError(f"'{raw.strip()}' has characters that are not digits; type a number such as 1234.50")
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         raise AmountError("an amount is needed, such as 1234.50")

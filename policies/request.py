@@ -138,14 +138,28 @@ def _field_errors(exc: ValidationError) -> List[Tuple[str, str]]:
 def parse_request(data: Mapping[str, Any], policy: "LoadedPolicy") -> PurchaseRequest:
     """A request checked for shape and against the names the policy knows.
 
+    Amounts given as text are read in the pack's default locale ($1,234.50 for en_CA); a
+    dialogue in another language reads the requester's amount itself and passes a Decimal.
     Raises RequestError listing every problem, each with the field it concerns.
     """
     if not isinstance(data, Mapping):
         raise RequestError([("request", "must be a JSON object with the request's fields")])
+    pack = policy.rules.pack
+    locale = pack.locales[pack.default_language]
+    problems = []
+    if isinstance(data.get("unit_price"), str):
+        try:
+            data = {**data, "unit_price": parse_amount(data["unit_price"], locale=locale)}
+        except AmountError as exc:
+            problems.append(("unit_price", str(exc)))
+            data = {key: value for key, value in data.items() if key != "unit_price"}
     try:
         request = PurchaseRequest.parse_obj(data)
     except ValidationError as exc:
-        raise RequestError(_field_errors(exc)) from None
+        problems += [p for p in _field_errors(exc) if not (p[0] == "unit_price" and problems)]
+        raise RequestError(problems) from None
+    if problems:
+        raise RequestError(problems)
     rules = policy.rules
     known = {
         "cost_centre": (request.cost_centre, rules.approval.cost_centres),

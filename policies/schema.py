@@ -245,6 +245,8 @@ class Payment(Strict):
 class Splitting(Strict):
     window_days: conint(ge=1, le=3660)
     supplier_similarity: conint(ge=50, le=100) = 90
+    # Words that do not tell two suppliers apart: legal forms, the country.
+    supplier_ignore_words: List[constr(min_length=1, max_length=40)] = []
     requirement_similarity: conint(ge=50, le=100) = 85
     source: Source
 

@@ -6,28 +6,32 @@ import re
 import unicodedata
 from datetime import timedelta
 from decimal import Decimal
-from typing import List
+from typing import Iterable, List
 
 from rapidfuzz import fuzz
 
 from ..evaluation import BLOCK, WARN
 from ..facts import Facts, PastPurchase, in_force
 
-# Words that do not tell two suppliers apart ("Staples Canada Inc." is "Staples").
-_LEGAL_WORDS = re.compile(
-    r"\b(inc|incorporated|ltd|ltee|limited|llc|llp|corp|corporation|co|company|the|canada|gmbh|sa|sarl|enr)\b"
-)
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("&", " and ")
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
-def supplier_key(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w\s]", " ", text)
-    return " ".join(_LEGAL_WORDS.sub(" ", text).split()) or " ".join(text.split())
+def supplier_key(name: str, ignore_words: Iterable[str] = ()) -> str:
+    """A supplier's name without case, accents, punctuation and the pack's ignored words
+    ("Staples Canada Inc." is "staples" when Canada and Inc. are ignored)."""
+    ignored = {_plain(word) for word in ignore_words}
+    words = _plain(name).split()
+    return " ".join(word for word in words if word not in ignored) or " ".join(words)
 
 
-def is_same_supplier(a: str, b: str, threshold: int) -> bool:
-    key_a, key_b = supplier_key(a), supplier_key(b)
+def is_same_supplier(a: str, b: str, threshold: int, ignore_words: Iterable[str] = ()) -> bool:
+    key_a, key_b = supplier_key(a, ignore_words), supplier_key(b, ignore_words)
+    # token_set: a name inside another counts as the same supplier ("Staples Business Depot" is
+    # "Staples"). It also joins "Amazon" with "Amazon Web Services": for a splitting check,
+    # asking once too often is better than missing a split.
     return key_a == key_b or fuzz.token_set_ratio(key_a, key_b) >= threshold
 
 
@@ -37,8 +41,12 @@ def _recent(facts: Facts, days: int) -> List[PastPurchase]:
 
 
 def _from_supplier(facts: Facts, days: int) -> List[PastPurchase]:
-    threshold = facts.rules.splitting.supplier_similarity
-    return [r for r in _recent(facts, days) if is_same_supplier(r.supplier, facts.request.supplier, threshold)]
+    rule = facts.rules.splitting
+    return [
+        r
+        for r in _recent(facts, days)
+        if is_same_supplier(r.supplier, facts.request.supplier, rule.supplier_similarity, rule.supplier_ignore_words)
+    ]
 
 
 def _same_need(facts: Facts) -> List[PastPurchase]:

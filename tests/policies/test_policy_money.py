@@ -116,7 +116,7 @@ def test_results_have_two_places():
     "-5", "-$5", "$-5", "−5", -5, Decimal("-0.01"), "(500)", "($500.00)",
     "1e9", "1E3", "2.5e-3", "1.234,50", "12,34.50",
     "", "   ", None, True, False, "abc", "five dollars", "12abc", "1.2.3", "$", "k", [], {"amount": 5},
-    "1,000,000,000", Decimal("1000000000"), "1" * 41,
+    "1,000,000,000", Decimal("1000000000"), "1" * 41, "²", "①0", "5²",
 ])
 def test_bad_amounts_are_refused_with_a_reason(value):
     with pytest.raises(AmountError) as info:
