@@ -1,7 +1,7 @@
 """Everything one evaluation knows: the request, its amounts, past spending, and how to word it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -51,6 +51,7 @@ class Facts:
     history: List[PastPurchase]
     on: date
     language: str
+    memo: dict = field(default_factory=dict)  # results several rules share, computed once
 
     @property
     def rules(self) -> Policy:

@@ -6,7 +6,8 @@ import re
 import unicodedata
 from datetime import timedelta
 from decimal import Decimal
-from typing import Iterable, List
+from functools import lru_cache
+from typing import Iterable, List, Tuple
 
 from rapidfuzz import fuzz
 
@@ -19,16 +20,23 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
-def supplier_key(name: str, ignore_words: Iterable[str] = ()) -> str:
+@lru_cache(maxsize=16)
+def _ignored(ignore_words: Tuple[str, ...]) -> frozenset:
+    return frozenset(_plain(word) for word in ignore_words)
+
+
+@lru_cache(maxsize=8192)  # the same suppliers recur in every history
+def supplier_key(name: str, ignore_words: Tuple[str, ...] = ()) -> str:
     """A supplier's name without case, accents, punctuation and the pack's ignored words
     ("Staples Canada Inc." is "staples" when Canada and Inc. are ignored)."""
-    ignored = {_plain(word) for word in ignore_words}
+    ignored = _ignored(ignore_words)
     words = _plain(name).split()
     return " ".join(word for word in words if word not in ignored) or " ".join(words)
 
 
 def is_same_supplier(a: str, b: str, threshold: int, ignore_words: Iterable[str] = ()) -> bool:
-    key_a, key_b = supplier_key(a, ignore_words), supplier_key(b, ignore_words)
+    words = tuple(ignore_words)
+    key_a, key_b = supplier_key(a, words), supplier_key(b, words)
     # token_set: a name inside another counts as the same supplier ("Staples Business Depot" is
     # "Staples"). It also joins "Amazon" with "Amazon Web Services": for a splitting check,
     # asking once too often is better than missing a split.
@@ -41,12 +49,22 @@ def _recent(facts: Facts, days: int) -> List[PastPurchase]:
 
 
 def _from_supplier(facts: Facts, days: int) -> List[PastPurchase]:
-    rule = facts.rules.splitting
-    return [
-        r
-        for r in _recent(facts, days)
-        if is_same_supplier(r.supplier, facts.request.supplier, rule.supplier_similarity, rule.supplier_ignore_words)
-    ]
+    since = facts.on - timedelta(days=days)
+    return [r for r in _supplier_history(facts) if since <= r.on]
+
+
+def _supplier_history(facts: Facts) -> List[PastPurchase]:
+    """This cost centre's purchases from the request's supplier, over the longest window; the
+    fuzzy name match runs once per record, however many rules ask."""
+    if "supplier_history" not in facts.memo:
+        rule = facts.rules.splitting
+        longest = max(rule.window_days, facts.rules.sole_sourcing.window_days)
+        facts.memo["supplier_history"] = [
+            r
+            for r in _recent(facts, longest)
+            if is_same_supplier(r.supplier, facts.request.supplier, rule.supplier_similarity, rule.supplier_ignore_words)
+        ]
+    return facts.memo["supplier_history"]
 
 
 def _same_need(facts: Facts) -> List[PastPurchase]:

@@ -1,0 +1,71 @@
+"""How long the rules engine takes to judge one request, by size of the spending history.
+
+    .venv/bin/python bench/engine.py [--runs N]
+
+Prints milliseconds per evaluation (median of N timed runs) for histories of 0 to 2,000 past
+purchases in the request's cost centre, and the time to load and check the policy pack.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from policies import evaluate, load_policy, parse_request
+
+ROOT = Path(__file__).resolve().parent.parent
+ON = date(2026, 11, 25)
+
+
+@dataclass(frozen=True)
+class Past:
+    reference: str
+    requester: str
+    cost_centre: str
+    card_id: str | None
+    supplier: str
+    category: str
+    description: str
+    total: Decimal
+    on: date
+
+
+def history(size: int) -> list:
+    # 40 suppliers, a year of purchases, one of them the request's own supplier now and then.
+    suppliers = [f"Supplier {n} Inc." for n in range(39)] + ["Staples Canada"]
+    return [
+        Past(f"MB-{i:06d}", "U09NADIA", "100200", None, suppliers[i % 40], "office_supplies",
+             f"Office item number {i} for the team", Decimal("35.00"), ON - timedelta(days=i % 365))
+        for i in range(size)
+    ]
+
+
+def timed(function, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    policy = load_policy()
+    request = parse_request(json.loads((ROOT / "policies/examples/whiteboard_markers.json").read_text()), policy)
+    print(f"{'history':>8}  {'ms/evaluation':>14}")
+    for size in (0, 50, 500, 2000):
+        past = history(size)
+        print(f"{size:>8}  {timed(lambda: evaluate(policy, request, past, ON), args.runs):>14.3f}")
+    print(f"load_policy (parse + validate esdc.yml): {timed(load_policy, 20):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
