@@ -75,6 +75,14 @@ def today_for(policy: LoadedPolicy) -> date:
     return datetime.now(ZoneInfo(policy.rules.pack.timezone)).date()
 
 
+def check_language(value: Optional[str], policy: LoadedPolicy) -> Optional[str]:
+    languages = policy.rules.pack.languages
+    if value is not None and value not in languages:
+        raise click.BadParameter(f"'{value}' is not a language of this pack ({', '.join(languages)})",
+                                 param_hint="--language")
+    return value
+
+
 def parse_date(value: Optional[str], policy: LoadedPolicy) -> date:
     if value is None:
         return today_for(policy)
@@ -134,6 +142,7 @@ def evaluate(request_file, policy_file: Optional[str], on: Optional[str], langua
     docs/request-fields.md."""
     loaded = get_policy(policy_file)
     when = parse_date(on, loaded)
+    language = check_language(language, loaded)
     data = read_request(request_file)
     with database() as session:
         try:
@@ -171,6 +180,7 @@ def examples(policy_file: Optional[str], on: Optional[str], language: Optional[s
 
     loaded = get_policy(policy_file)
     when = parse_date(on, loaded)
+    language = check_language(language, loaded)
     files = sorted(Path(folder).glob("*.json"))
     if not files:
         raise Failure(f"no .json requests in {folder}", EXIT_INPUT)

@@ -163,6 +163,12 @@ def test_evaluate_in_french(sqlite_url):
     assert "10\u00a0000,00\u00a0$" in out["findings"][0]["message"]
 
 
+def test_evaluate_refuses_a_language_the_pack_lacks(sqlite_url):
+    result = run(["evaluate", str(EXAMPLES / "whiteboard_markers.json"), "--language", "de"], sqlite_url)
+    assert result.exit_code == 2
+    assert "'de' is not a language of this pack (en, fr)" in result.stderr
+
+
 def test_evaluate_without_a_database_says_how_to_make_one(tmp_path):
     url = f"sqlite:///{tmp_path / 'absent.db'}"
     result = run(["evaluate", str(EXAMPLES / "whiteboard_markers.json")], url)
