@@ -11,35 +11,21 @@ import argparse
 import json
 import statistics
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from policies import evaluate, load_policy, parse_request
+from policies import PastPurchase, evaluate, load_policy, parse_request
 
 ROOT = Path(__file__).resolve().parent.parent
 ON = date(2026, 11, 25)
-
-
-@dataclass(frozen=True)
-class Past:
-    reference: str
-    requester: str
-    cost_centre: str
-    card_id: str | None
-    supplier: str
-    category: str
-    description: str
-    total: Decimal
-    on: date
 
 
 def history(size: int) -> list:
     # 40 suppliers, a year of purchases, one of them the request's own supplier now and then.
     suppliers = [f"Supplier {n} Inc." for n in range(39)] + ["Staples Canada"]
     return [
-        Past(f"MB-{i:06d}", "U09NADIA", "100200", None, suppliers[i % 40], "office_supplies",
+        PastPurchase(f"MB-{i:06d}", "U09NADIA", "100200", None, suppliers[i % 40], "office_supplies",
              f"Office item number {i} for the team", Decimal("35.00"), ON - timedelta(days=i % 365))
         for i in range(size)
     ]

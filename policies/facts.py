@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Iterable, List, Optional, Protocol, Sequence, TypeVar
+from typing import Iterable, List, Optional, Sequence, TypeVar
 
 from babel.dates import format_date
 
@@ -18,8 +18,10 @@ from .schema import Category, CostCentre, Policy
 from .text import LocalText, render
 
 
-class PastPurchase(Protocol):
-    """A purchase already requested or made; storage's SpendingRecord has this shape."""
+@dataclass(frozen=True)
+class PastPurchase:
+    """A purchase already requested or made. The engine reads only these attributes, so any
+    object with them serves (storage's SpendingRecord does)."""
 
     reference: str
     requester: str

@@ -21,25 +21,13 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 import policies
-from policies import BLOCK, WARN
+from policies import BLOCK, WARN, PastPurchase
 
 ON = date(2026, 11, 25)  # the date every test judges on unless it says otherwise
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class Purchase:
-    """A past purchase, with the attributes of policies.facts.PastPurchase."""
-
-    reference: str
-    requester: str
-    cost_centre: str
-    card_id: Optional[str]
-    supplier: str
-    category: str
-    description: str
-    total: Decimal
-    on: date
+Purchase = PastPurchase
 
 
 # --- independent arithmetic ---------------------------------------------------------------
