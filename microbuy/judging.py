@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 import storage
 from policies import Evaluation, LoadedPolicy, PurchaseRequest, evaluate, history_window, parse_request
+from policies.facts import card_of
 
 
 def spending_for(session: Session, policy: LoadedPolicy, request: PurchaseRequest, on: date,
@@ -22,7 +23,7 @@ def spending_for(session: Session, policy: LoadedPolicy, request: PurchaseReques
                                        exclude_request_id=exclude_request_id)
     if card:
         records += storage.spending_history(session, cost_centre=request.cost_centre, since=since, until=until,
-                                            card_id=card, exclude_request_id=exclude_request_id)
+                                            card_id=card_of(policy.rules, request.cost_centre, request.card_id), exclude_request_id=exclude_request_id)
     return list({record.request_id: record for record in records}.values())
 
 
@@ -54,7 +55,6 @@ def record(session: Session, policy: LoadedPolicy, request: PurchaseRequest, eva
     if evaluation.blocked and submit:
         raise BlockedRequest(evaluation)
     storage.record_policy_version(session, version=policy.version, name=policy.file, content=policy.content)
-    card = history_window(policy, request, evaluation.evaluated_on)[2]
     return storage.create_request(
         session,
         requester=request.requester,
@@ -71,7 +71,7 @@ def record(session: Session, policy: LoadedPolicy, request: PurchaseRequest, eva
         route=[step.to_dict() for step in evaluation.approval_route],
         policy_version=policy.version,
         team_id=team_id,
-        card_id=card,
+        card_id=card_of(policy.rules, request.cost_centre, request.card_id),
         submit=submit,
         actor=request.requester,
     )

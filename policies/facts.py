@@ -37,6 +37,14 @@ class PastPurchase:
 Dated = TypeVar("Dated")
 
 
+def card_of(rules: Policy, cost_centre: str, card_id: Optional[str]) -> Optional[str]:
+    """The card a purchase goes on: its own, else its cost centre's card."""
+    if card_id:
+        return card_id
+    centre = rules.approval.cost_centres.get(cost_centre)
+    return centre.card if centre else None
+
+
 def in_force(entries: Sequence[Dated], on: date) -> Optional[Dated]:
     """The entry in force on a date: the latest whose 'from' is on or before it."""
     current = None
@@ -69,7 +77,7 @@ class Facts:
 
     @property
     def card(self) -> Optional[str]:
-        return self.request.card_id or self.cost_centre.card
+        return card_of(self.rules, self.request.cost_centre, self.request.card_id)
 
     @cached_property
     def subtotal(self) -> Decimal:
@@ -159,5 +167,4 @@ def history_window(policy: LoadedPolicy, request: PurchaseRequest, on: date) -> 
     rules = policy.rules
     longest = max(rules.splitting.window_days, rules.sole_sourcing.window_days)
     since = min(on - timedelta(days=longest), on.replace(day=1))
-    card = request.card_id or rules.approval.cost_centres[request.cost_centre].card
-    return since, on, card
+    return since, on, card_of(rules, request.cost_centre, request.card_id)

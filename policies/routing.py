@@ -25,7 +25,6 @@ def approvers_at(facts: Facts, level: str) -> Tuple[str, ...]:
 
 def route(facts: Facts) -> Tuple[Tuple[RouteStep, ...], List[Finding]]:
     approval = facts.rules.approval
-    requester = facts.request.requester
     steps: List[RouteStep] = []
     findings: List[Finding] = []
     extra = facts.category.extra_approval

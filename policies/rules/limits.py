@@ -1,8 +1,10 @@
 """Dollar limits: per purchase (taxes in), per category, and per card or cost centre per month."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ..evaluation import BLOCK
-from ..facts import Facts, in_force
+from ..facts import Facts, card_of, in_force
 from ..money import max_pretax
 
 
@@ -11,31 +13,26 @@ def per_transaction(facts: Facts):
     limit = in_force(rule.amounts, facts.on)
     if limit is None or facts.tax_rate is None:  # a date before the pack's first limit or tax rate
         return [_not_in_force(facts, "limits.per_transaction", rule.source)]
-    if facts.total <= limit.amount:
-        return []
-    over = facts.total - limit.amount
-    return [
-        facts.finding(
-            "limits.per_transaction", BLOCK, "over_transaction_limit", rule.source, field="unit_price",
-            data={"limit": limit.amount, "over": over},
-            limit=facts.money(limit.amount), over=facts.money(over),
-            max_pretax=facts.money(max_pretax(limit.amount, facts.tax_percent)),
-        )
-    ]
+    return _over_cap(facts, "limits.per_transaction", "over_transaction_limit", rule.source, limit.amount,
+                     max_pretax=facts.money(max_pretax(limit.amount, facts.tax_percent)))
 
 
 def category_cap(facts: Facts):
     category = facts.category
     if category.max_total is None:
         return None
-    if facts.total <= category.max_total:
+    return _over_cap(facts, "category.max_total", "category_over_cap", category.source, category.max_total)
+
+
+def _over_cap(facts: Facts, rule_id: str, key: str, source: str, cap: Decimal, **values):
+    """A block when the total including tax is over `cap`, saying by how much."""
+    if facts.total <= cap:
         return []
-    over = facts.total - category.max_total
+    over = facts.total - cap
     return [
         facts.finding(
-            "category.max_total", BLOCK, "category_over_cap", category.source, field="unit_price",
-            data={"limit": category.max_total, "over": over},
-            limit=facts.money(category.max_total), over=facts.money(over),
+            rule_id, BLOCK, key, source, field="unit_price", data={"limit": cap, "over": over},
+            limit=facts.money(cap), over=facts.money(over), **values,
         )
     ]
 
@@ -53,13 +50,17 @@ def monthly(facts: Facts):
             record.total
             for record in facts.history
             if (record.on.year, record.on.month) == month
-            and (_card_of(facts, record) == facts.card if by_card else record.cost_centre == facts.request.cost_centre)
+            and (
+                card_of(facts.rules, record.cost_centre, record.card_id) == facts.card
+                if by_card
+                else record.cost_centre == facts.request.cost_centre
+            )
         ),
-        start=facts.subtotal * 0,
+        start=Decimal("0.00"),
     )
     if spent + facts.total <= limit.amount:
         return []
-    remaining = max(limit.amount - spent, spent * 0)
+    remaining = max(limit.amount - spent, Decimal("0.00"))
     return [
         facts.finding(
             "limits.monthly", BLOCK, "over_monthly_limit", rule.source, field="unit_price",
@@ -68,14 +69,6 @@ def monthly(facts: Facts):
             month=facts.date(facts.on, "MMMM y"), scope=scope,
         )
     ]
-
-
-def _card_of(facts: Facts, record) -> str | None:
-    # A purchase with no card of its own went on its cost centre's card, as a request does.
-    if record.card_id:
-        return record.card_id
-    centre = facts.rules.approval.cost_centres.get(record.cost_centre)
-    return centre.card if centre else None
 
 
 def _not_in_force(facts: Facts, rule_id: str, source: str):
