@@ -46,6 +46,12 @@ def shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def database_failure(doing: str, url: str, exc: SQLAlchemyError) -> Failure:
+    """The driver's own first line (e.g. connection refused), without SQLAlchemy's SQL dump."""
+    detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    return Failure(f"cannot {doing} the database at {shown_url(url)}: {exc.__class__.__name__}: {detail}", EXIT_DATABASE)
+
+
 @contextmanager
 def database() -> Iterator:
     url = storage.database_url()
@@ -60,8 +66,7 @@ def database() -> Iterator:
         with sessions.begin() as session:
             yield session
     except SQLAlchemyError as exc:
-        raise Failure(f"cannot use the database at {shown_url(url)}: {exc.__class__.__name__}: "
-                      f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}", EXIT_DATABASE) from None
+        raise database_failure("use", url, exc) from None
 
 
 def get_policy(path: Optional[str]) -> LoadedPolicy:
@@ -211,8 +216,7 @@ def db_upgrade(revision: str) -> None:
         storage.upgrade(url, revision)
         now = storage.current_revision(url)
     except SQLAlchemyError as exc:
-        raise Failure(f"cannot migrate the database at {shown_url(url)}: {exc.__class__.__name__}: "
-                      f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}", EXIT_DATABASE) from None
+        raise database_failure("migrate", url, exc) from None
     click.echo(f"database {shown_url(url)} is at revision {now}")
 
 
