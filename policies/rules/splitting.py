@@ -82,11 +82,20 @@ def _total(records: List[PastPurchase]) -> Decimal:
     return sum((r.total for r in records), Decimal("0.00"))
 
 
-def _over_limit(facts: Facts, rule_id: str, key: str, field: str, records: List[PastPurchase]):
+def _past_limit(facts: Facts, records: List[PastPurchase]):
+    """(combined, limit) when these purchases and this one add up past the transaction limit."""
     limit = in_force(facts.rules.limits.per_transaction.amounts, facts.on)
     combined = _total(records) + facts.total
     if not records or limit is None or combined <= limit.amount:
+        return None
+    return combined, limit
+
+
+def _over_limit(facts: Facts, rule_id: str, key: str, field: str, records: List[PastPurchase]):
+    over = _past_limit(facts, records)
+    if over is None:
         return []
+    combined, limit = over
     rule = facts.rules.splitting
     return [
         facts.finding(
@@ -105,7 +114,8 @@ def same_supplier(facts: Facts):
 
 def same_requirement(facts: Facts):
     records = _same_need(facts)
-    if records and set(records) <= set(_from_supplier(facts, facts.rules.splitting.window_days)) and same_supplier(facts):
+    from_supplier = _from_supplier(facts, facts.rules.splitting.window_days)
+    if {r.reference for r in records} <= {r.reference for r in from_supplier} and _past_limit(facts, from_supplier):
         return []  # the same purchases are already reported as splitting with this supplier
     return _over_limit(facts, "splitting.same_requirement", "split_same_requirement", "description", records)
 
