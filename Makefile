@@ -14,6 +14,8 @@ STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml .python-version | ck
 # uv puts the environment in .venv and installs exactly what uv.lock says.
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
+# Rasa sends usage data and error reports to its servers unless told not to.
+export RASA_TELEMETRY_ENABLED := false
 # Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.
 export UV_PYTHON_PREFERENCE := system
 

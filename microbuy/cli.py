@@ -202,6 +202,22 @@ def examples(policy_file: Optional[str], on: Optional[str], language: Optional[s
 
 
 # --- database and audit ---------------------------------------------------------------------
+@main.command()
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy file (default: MICROBUY_POLICY or policies/esdc.yml).")
+def train(policy_file: Optional[str]) -> None:
+    """Train the dialogue model (dialogues/models), only if the data, domain or policy changed."""
+    from dialogues.training import TrainingFailed
+    from dialogues.training import train as train_dialogue
+
+    click.echo("training the dialogue model (skipped if nothing changed)…")
+    try:
+        trained = train_dialogue(policy_file)
+    except TrainingFailed as exc:
+        raise Failure(f"training failed:\n{exc}", EXIT_INPUT) from None
+    what = "trained" if trained.retrained else "nothing changed; kept"
+    click.echo(f"✓ {what} {trained.model} ({trained.seconds:.1f} s)")
+
+
 @main.group()
 def db() -> None:
     """Create or migrate the database (DATABASE_URL)."""

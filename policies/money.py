@@ -102,6 +102,9 @@ def _checked(number: Decimal) -> Decimal:
         raise AmountError("the amount must be a real number") from None
     if number < 0:
         raise AmountError("the amount must be more than zero, not negative")
+    # Before rounding: quantizing a number of 27 digits or more to cents overflows the context.
+    if number >= MAX_AMOUNT:
+        raise AmountError("that amount is far too large for a micro-purchase; check the number")
     rounded = cents(number)
     if rounded == 0:
         raise AmountError("the amount must be more than zero")

@@ -191,6 +191,7 @@ class Requirement(Strict):
 
     field: Id
     kind: Literal["attestation", "text"]
+    label: Optional[LocalText]  # a short name for summaries; the question stands in without one
     question: LocalText
     message: LocalText
     source: Source

@@ -1,0 +1,94 @@
+"""Changing an earlier answer: "change the supplier to Best Buy", "actually it's 3 of them"."""
+from __future__ import annotations
+
+import json
+from typing import Any, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from .. import answers, services
+from ..draft import ANSWER_SLOTS, CONFIRM
+from .common import draft_of, entity_values, has_answers, language_of
+
+# Entities that carry a new value, and the answer each one changes.
+VALUE_ENTITIES = {"item": "item", "supplier": "supplier", "amount": "unit_price", "quantity": "quantity",
+                  "date": "needed_by", "province": "province", "category": "category", "cost_centre": "cost_centre"}
+
+
+def field_named(text: Any) -> Optional[str]:
+    """The answer a phrase names ("the vendor", "date", "how many"), from fields.yml's words."""
+    said = f" {answers.folded(str(text or ''))} "
+    best = (0, None)
+    for slot, entry in services.fields().items():
+        if slot not in ANSWER_SLOTS:
+            continue
+        for words in entry.get("words", {}).values():
+            for word in [*words, slot.replace("_", " ")]:
+                word = answers.folded(word)
+                if f" {word} " in said and len(word) > best[0]:
+                    best = (len(word), slot)
+    return best[1]
+
+
+class ActionChangeAnswer(Action):
+    """Runs before the form resumes: the new values the message carried were already put in
+    their slots by the domain's mappings (the form checks them next); an answer named without a
+    new value is cleared so the form asks it again."""
+
+    def name(self) -> Text:
+        return "action_change_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
+        if not has_answers(tracker) and tracker.active_loop_name is None:
+            dispatcher.utter_message(response="utter_nothing_to_change")
+            return []
+        policy = services.POLICY.get()
+        language = language_of(tracker, policy)
+        changed = [slot for entity, slot in VALUE_ENTITIES.items() if entity_values(tracker, entity)]
+        named = [value for value in entity_values(tracker, "slot_name") if value in ANSWER_SLOTS]
+        if not named and not changed:
+            guess = field_named(tracker.latest_message.get("text"))
+            named = [guess] if guess else []
+        events = [SlotSet(CONFIRM, None)]
+        for slot in changed:
+            value = tracker.get_slot(slot)
+            if value is not None:
+                dispatcher.utter_message(response="utter_changing_to", field_label=_label(slot, language),
+                                         value=answers.clean(value)[:200])
+        for slot in named:
+            if slot in changed:
+                continue
+            events.append(SlotSet(slot, None))
+            dispatcher.utter_message(response="utter_changing", field_label=_label(slot, language))
+        if not named and not changed:
+            draft, _ = draft_of(tracker)
+            ask_which(dispatcher, draft)
+        return events
+
+
+def ask_which(dispatcher: CollectingDispatcher, draft) -> None:
+    """Which answer to change, one button per answer given."""
+    buttons = []
+    for slot in draft.required_slots():
+        if draft.values.get(slot) is None or slot not in ANSWER_SLOTS:
+            continue
+        payload = "/change_answer" + json.dumps({"slot_name": slot})
+        buttons.append({"title": _label(slot, draft.language)[:75], "payload": payload})
+    dispatcher.utter_message(response="utter_change_which", buttons=buttons[:25])
+
+
+def asked_which_this_turn(tracker: Tracker) -> bool:
+    """Whether this turn already asked which answer to change (the summary then waits)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == "utter_change_which":
+            return True
+    return False
+
+
+def _label(slot: str, language: str) -> str:
+    entry = services.fields().get(slot)
+    return services.in_language(entry["label"], language) if entry else slot.replace("_", " ")

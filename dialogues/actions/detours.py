@@ -1,0 +1,166 @@
+"""Things a requester may ask at any point; the form, if one is open, resumes after each."""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+import storage
+from policies import format_money
+from policies.facts import in_force
+
+from .. import answers, services
+from ..draft import slot_of
+from .common import clear_answers, entity_values, has_answers, language_of, latest_text
+
+log = logging.getLogger(__name__)
+
+BLOCK_WORDS = ("block", "not allowed", "refus", "can't", "cannot", "can not", "stopped", "wrong", "bloqu", "interdit", "pourquoi pas")
+
+
+class ActionExplain(Action):
+    """"Why are you asking this?" from fields.yml or the policy; "why was that blocked?" from the
+    rule's own message and source."""
+
+    def name(self) -> Text:
+        return "action_explain"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
+        policy = services.POLICY.get()
+        language = language_of(tracker, policy)
+        said = answers.folded(latest_text(tracker))
+        block = tracker.get_slot("last_block")
+        requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+        about_block = block and (not requested or any(word in said for word in BLOCK_WORDS))
+        if about_block:
+            dispatcher.utter_message(response="utter_explain_block", rule_label=block.get("label", ""),
+                                     message=block.get("message", ""), source=block.get("source", ""))
+            return []
+        if requested:
+            entry = services.fields().get(requested)
+            requirement = next((r for r in policy.rules.requirements.values() if slot_of(r.field) == requested), None)
+            if requirement is not None:
+                reason = requirement.message.get_text(language, policy.rules.pack.default_language)
+                dispatcher.utter_message(response="utter_explain_requirement", reason=reason, source=requirement.source)
+                return []
+            if entry is not None:
+                dispatcher.utter_message(response="utter_explain_question",
+                                         field_label=services.in_language(entry["label"], language),
+                                         reason=services.in_language(entry["why"], language))
+                return []
+            if requested == "confirm_submit":
+                dispatcher.utter_message(response="utter_explain_confirm")
+                return []
+        dispatcher.utter_message(response="utter_explain_nothing")
+        return []
+
+
+class ActionCheckStatus(Action):
+    """The requester's requests, newest first, with what each is waiting for."""
+
+    def name(self) -> Text:
+        return "action_check_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
+        from ..draft import requester_of
+
+        policy = services.POLICY.get()
+        language = language_of(tracker, policy)
+        locale = policy.rules.pack.locales.get(language) or policy.rules.pack.locales[policy.rules.pack.default_language]
+        people = policy.rules.people
+        try:
+            with services.sessions()() as session:
+                requests = storage.list_requests(session, requester=requester_of(tracker.sender_id), limit=10)
+                rows = []
+                for req in requests:
+                    waiting = ""
+                    if req.status == storage.Status.SUBMITTED.value and req.route and req.approval_step < len(req.route):
+                        step = req.route[req.approval_step]
+                        names = " or ".join(people[p].name if p in people else p for p in step.get("approvers", []))
+                        waiting = f", waiting for {names}"
+                    total = format_money(Decimal(req.total), currency=policy.rules.pack.currency, locale=locale)
+                    title = req.title or req.description[:60]
+                    rows.append(f"• {req.reference} {title}: {total}, {req.status.replace('_', ' ')}{waiting}")
+        except SQLAlchemyError:
+            log.exception("status unavailable")
+            dispatcher.utter_message(response="utter_status_unavailable")
+            return []
+        if not rows:
+            dispatcher.utter_message(response="utter_status_none")
+        else:
+            dispatcher.utter_message(response="utter_status", requests="\n".join(rows))
+        return []
+
+
+class ActionCanIBuy(Action):
+    """"Can I buy X on my card?", answered from the category rules without starting a request."""
+
+    def name(self) -> Text:
+        return "action_can_i_buy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
+        policy = services.POLICY.get()
+        rules = policy.rules
+        language = language_of(tracker, policy)
+        default = rules.pack.default_language
+        on = services.today(policy)
+        locale = rules.pack.locales.get(language) or rules.pack.locales[default]
+        limit = in_force(rules.limits.per_transaction.amounts, on)
+        monthly = in_force(rules.limits.monthly.amounts, on)
+        limit_text = format_money(limit.amount, currency=rules.pack.currency, locale=locale) if limit else "—"
+        monthly_text = format_money(monthly.amount, currency=rules.pack.currency, locale=locale) if monthly else "—"
+        items = entity_values(tracker, "item")
+        category_id = next(iter(entity_values(tracker, "category")), None)
+        thing = items[0] if items else latest_text(tracker)
+        category_id = category_id if category_id in rules.categories else answers.guess_category(thing, policy)
+        if category_id is None:
+            if not items:
+                dispatcher.utter_message(response="utter_can_i_buy_limits", limit=limit_text, monthly=monthly_text)
+                return []
+            allowed = ", ".join(c.name.get_text(language, default) for c in rules.categories.values() if c.status == "allowed")
+            dispatcher.utter_message(response="utter_can_i_buy_unknown", item=answers.clean(thing)[:80], allowed=allowed)
+            return []
+        category = rules.categories[category_id]
+        name = category.name.get_text(language, default)
+        if category.status == "banned":
+            message = f"{category.reason.get_text(language, default)} {category.alternative.get_text(language, default)}"
+            dispatcher.utter_message(response="utter_can_i_buy_no", category=name, message=message, source=category.source)
+        elif category.status == "standing_offer":
+            offer = rules.standing_offers[category.standing_offer]
+            message = f"{offer.name.get_text(language, default)}. {offer.how_to_order.get_text(language, default)}"
+            dispatcher.utter_message(response="utter_can_i_buy_standing_offer", category=name, message=message, source=offer.source)
+        else:
+            cap = category.max_total if category.max_total is not None and (limit is None or category.max_total < limit.amount) else None
+            cap_text = format_money(cap, currency=rules.pack.currency, locale=locale) if cap is not None else limit_text
+            dispatcher.utter_message(response="utter_can_i_buy_yes", category=name, limit=cap_text, monthly=monthly_text)
+        return []
+
+
+class ActionCancelPurchase(Action):
+    def name(self) -> Text:
+        return "action_cancel_purchase"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
+        if tracker.active_loop_name is None and not has_answers(tracker):
+            dispatcher.utter_message(response="utter_nothing_to_cancel")
+            return []
+        dispatcher.utter_message(response="utter_cancelled")
+        return [ActiveLoop(None), *clear_answers()]
+
+
+class ActionResume(Action):
+    """"Yes"/"submit" with no question open: finish the request in progress, if there is one."""
+
+    def name(self) -> Text:
+        return "action_resume"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
+        if has_answers(tracker):
+            return [FollowupAction("purchase_form")]
+        dispatcher.utter_message(response="utter_how_can_i_help")
+        return []

@@ -1,0 +1,256 @@
+"""Questions whose wording or choices come from the policy file, and the summary before submitting.
+
+Adding a category, a province, a cost centre or a category requirement in the policy changes
+these questions with no change to the dialogue.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Text
+
+from babel.dates import format_date
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from policies import BLOCK, Evaluation, format_money
+
+from .. import answers, services
+from ..draft import BOOLEAN_SLOTS, Draft, slot_of
+from .changes import asked_which_this_turn
+from .common import draft_of
+
+log = logging.getLogger(__name__)
+
+YES_NO = [{"title": "Yes", "payload": "yes"}, {"title": "No", "payload": "no"}]
+
+
+def _text(local, draft: Draft) -> str:
+    return local.get_text(draft.language, draft.policy.rules.pack.default_language)
+
+
+def _buttons(options: Dict[str, str]) -> List[Dict[str, str]]:
+    return [{"title": title[:75], "payload": key} for key, title in options.items()]
+
+
+class AskCategory(Action):
+    def name(self) -> Text:
+        return "action_ask_category"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        categories = draft.policy.rules.categories
+        dispatcher.utter_message(response="utter_choose_category",
+                                 buttons=_buttons({k: _text(c.name, draft) for k, c in categories.items()}))
+        return []
+
+
+class AskCostCentre(Action):
+    def name(self) -> Text:
+        return "action_ask_cost_centre"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        centres = draft.policy.rules.approval.cost_centres
+        dispatcher.utter_message(response="utter_choose_cost_centre",
+                                 buttons=_buttons({k: f"{k} {_text(c.name, draft)}" for k, c in centres.items()}))
+        return []
+
+
+class AskProvince(Action):
+    def name(self) -> Text:
+        return "action_ask_province"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        places = draft.policy.rules.tax.jurisdictions
+        dispatcher.utter_message(response="utter_choose_province",
+                                 buttons=_buttons({k: _text(j.name, draft) for k, j in places.items()}))
+        return []
+
+
+class AskDataClassification(Action):
+    def name(self) -> Text:
+        return "action_ask_data_classification"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        levels = draft.policy.rules.data_classification.levels
+        dispatcher.utter_message(response="utter_choose_data_classification",
+                                 buttons=_buttons({k: _text(name, draft) for k, name in levels.items()}))
+        return []
+
+
+class AskPaymentMethod(Action):
+    def name(self) -> Text:
+        return "action_ask_payment_method"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        methods = draft.policy.rules.payment.methods
+        dispatcher.utter_message(response="utter_choose_payment_method",
+                                 buttons=_buttons({k: _text(methods[k].name, draft) for k in draft.payment_methods()}))
+        return []
+
+
+class AskPaymentReason(Action):
+    def name(self) -> Text:
+        return "action_ask_payment_reason"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        method = draft.policy.rules.payment.methods.get(draft.values.get("payment_method") or "")
+        name = _text(method.name, draft) if method else ""
+        dispatcher.utter_message(response="utter_ask_payment_reason_for", method=name)
+        return []
+
+
+class AskStandalone(Action):
+    """The splitting attestation, worded by the policy with the recent purchases it is about."""
+
+    def name(self) -> Text:
+        return "action_ask_attest_standalone"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        message = None
+        try:
+            with services.sessions()() as session:
+                evaluation = draft.evaluate(session)
+            message = next((f.message for f in evaluation.findings if f.rule == "splitting.attestation"), None)
+        except SQLAlchemyError:
+            log.exception("spending history unavailable for the stand-alone question")
+        dispatcher.utter_message(response="utter_ask_standalone", message=message or "", buttons=YES_NO)
+        return []
+
+
+class AskRequirement(Action, ABC):
+    """A category requirement's question, as the policy words it (`requirements:`)."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The answer this action asks for."""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher, tracker, domain):
+        draft, _ = draft_of(tracker)
+        requirement = next((r for r in draft.policy.rules.requirements.values() if slot_of(r.field) == self.slot), None)
+        if requirement is None:  # the policy no longer asks it: any answer will do
+            dispatcher.utter_message(response="utter_ask_generic", field=self.slot.replace("_", " "))
+            return []
+        buttons = YES_NO if requirement.kind == "attestation" or self.slot in BOOLEAN_SLOTS else None
+        dispatcher.utter_message(response="utter_ask_requirement", question=_text(requirement.question, draft),
+                                 buttons=buttons or [])
+        return []
+
+
+# One ask action per answer a category can require; the domain lists each.
+for _slot in ("attest_no_internal_capacity", "ip_agreement", "fixed_price", "remote_only", "licence",
+              "repository", "acceptance_criteria"):
+    type(f"Ask_{_slot}", (AskRequirement,), {"slot": _slot})
+
+
+class AskConfirmSubmit(Action):
+    """Every answer, the total with tax and who approves; then Submit, Change or Cancel."""
+
+    def name(self) -> Text:
+        return "action_ask_confirm_submit"
+
+    async def run(self, dispatcher, tracker, domain):
+        if asked_which_this_turn(tracker):
+            return []  # the requester is choosing an answer to change; the summary comes after
+        draft, _ = draft_of(tracker)
+        try:
+            with services.sessions()() as session:
+                evaluation = draft.evaluate(session, stand_ins=False)
+        except SQLAlchemyError:
+            log.exception("summary without the database")
+            dispatcher.utter_message(response="utter_checks_unavailable")
+            return [SlotSet("requested_slot", None)]
+        except Exception:  # noqa: BLE001 - an answer that no longer reads is asked again at submission
+            log.exception("summary could not be evaluated")
+            evaluation = None
+        dispatcher.utter_message(response="utter_summary", **summary_values(draft, evaluation))
+        return []
+
+
+def money(amount, draft: Draft) -> str:
+    return format_money(amount, currency=draft.policy.rules.pack.currency, locale=draft.locale)
+
+
+def answer_lines(draft: Draft) -> List[str]:
+    """One line per answer, labelled as fields.yml and the policy name them."""
+    rules, values, lang = draft.policy.rules, draft.values, draft.language
+    labels = services.fields()
+    lines = []
+
+    def label(slot: str) -> str:
+        if slot in labels:
+            text = services.in_language(labels[slot]["label"], lang)
+            return text[:1].upper() + text[1:]
+        requirement = next((r for r in rules.requirements.values() if slot_of(r.field) == slot), None)
+        return _text(requirement.label or requirement.question, draft) if requirement else slot
+
+    def shown(slot: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return {True: "yes", False: "no"}[value]
+        if value == answers.UNKNOWN:
+            return "not sure"
+        if slot == "category" and value in rules.categories:
+            return _text(rules.categories[value].name, draft)
+        if slot == "province" and value in rules.tax.jurisdictions:
+            return _text(rules.tax.jurisdictions[value].name, draft)
+        if slot == "cost_centre" and value in rules.approval.cost_centres:
+            return f"{value} {_text(rules.approval.cost_centres[value].name, draft)}"
+        if slot == "data_classification" and value in rules.data_classification.levels:
+            return _text(rules.data_classification.levels[value], draft)
+        if slot == "payment_method" and value in rules.payment.methods:
+            return _text(rules.payment.methods[value].name, draft)
+        if slot == "unit_price":
+            return money(Decimal(value), draft)
+        if slot == "needed_by":
+            return format_date(date.fromisoformat(value), format="medium", locale=draft.locale)
+        return str(value)
+
+    for slot in draft.required_slots():
+        if slot in values and values[slot] is not None:
+            lines.append(f"• {label(slot)}: {shown(slot, values[slot])}")
+    if values.get("attest_standalone") is not None and not any("attest_standalone" in line for line in lines):
+        lines.append(f"• {label('attest_standalone')}: {shown('attest_standalone', values['attest_standalone'])}")
+    return lines
+
+
+def route_text(evaluation: Optional[Evaluation], draft: Draft) -> str:
+    if evaluation is None or not evaluation.approval_route:
+        return "—"
+    people = draft.policy.rules.people
+    steps = []
+    for step in evaluation.approval_route:
+        names = " or ".join(people[p].name if p in people else p for p in step.approvers)
+        steps.append(f"{names} ({step.name})")
+    return " → ".join(steps)
+
+
+def summary_values(draft: Draft, evaluation: Optional[Evaluation]) -> Dict[str, str]:
+    findings = []
+    if evaluation is not None:
+        for finding in evaluation.findings:
+            mark = {"block": "⛔", "warn": "⚠️", "info": "ℹ️"}.get(finding.severity, "•")
+            findings.append(f"{mark} {finding.message}")
+    return {
+        "summary": "\n".join(answer_lines(draft)),
+        "total": money(evaluation.total, draft) if evaluation else "—",
+        "subtotal": money(evaluation.subtotal, draft) if evaluation else "—",
+        "tax": money(evaluation.tax, draft) if evaluation else "—",
+        "tax_label": evaluation.tax_label if evaluation else "tax",
+        "route": route_text(evaluation, draft),
+        "findings": "\n".join(findings),
+        "blocked": "yes" if evaluation is not None and evaluation.outcome == "blocked" else "no",
+    }

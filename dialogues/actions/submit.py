@@ -1,0 +1,81 @@
+"""Submitting: every answer read and judged again, then stored; success is claimed only once the
+request is in the database."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+import storage
+from microbuy.judging import BlockedRequest, judge, record
+from policies import BLOCK, RequestError
+
+from .. import services
+from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
+from .common import clear_answers, draft_of, tell_blocks
+from .questions import money, route_text
+
+log = logging.getLogger(__name__)
+
+
+class ActionSubmitPurchase(Action):
+    def name(self) -> Text:
+        return "action_submit_purchase"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List[Dict[str, Any]]:
+        draft, unreadable = draft_of(tracker)
+        # Answers taken while the checks were down are read again here; one that doesn't read,
+        # or a question never answered, sends the requester back to the form.
+        missing = [slot for slot in draft.required_slots() if slot != CONFIRM and draft.values.get(slot) is None]
+        if unreadable or missing:
+            for problem in unreadable.values():
+                dispatcher.utter_message(response="utter_not_understood_answer", problem=problem)
+            return self._back_to_form([*unreadable, *missing])
+        if tracker.get_slot(CONFIRM) is not True:
+            return self._back_to_form([CONFIRM])
+        try:
+            with services.sessions().begin() as session:
+                request, evaluation = judge(session, draft.policy, draft.request_data(), draft.today, draft.language)
+                stored = record(session, draft.policy, request, evaluation, team_id=_team_of(tracker.sender_id))
+                reference, request_id = stored.reference, stored.id
+        except RequestError as exc:
+            for field, reason in exc.problems:
+                dispatcher.utter_message(response="utter_not_understood_answer", problem=f"{field}: {reason}")
+            return self._back_to_form([slot_of(field) for field, _ in exc.problems])
+        except BlockedRequest as exc:
+            blocks = [f for f in exc.evaluation.findings if f.severity == BLOCK]
+            told = tell_blocks(dispatcher, blocks, draft.policy, draft.language)
+            fields = [slot_of(f.field) for f in blocks if f.field and slot_of(f.field) in ANSWER_SLOTS]
+            return self._back_to_form(fields or [CONFIRM], last_block=told[-1] if told else None)
+        except (SQLAlchemyError, storage.StorageError) as exc:
+            log.exception("the request could not be stored")
+            dispatcher.utter_message(response="utter_submit_failed", reason=type(exc).__name__)
+            return self._back_to_form([CONFIRM])
+        dispatcher.utter_message(
+            response="utter_submitted", reference=reference, title=request.title or request.description,
+            total=money(evaluation.total, draft), approver=route_text(evaluation, draft),
+        )
+        dispatcher.utter_message(json_message={
+            "type": "submitted",
+            "request_id": request_id,
+            "reference": reference,
+            "evaluation": evaluation.to_dict(),
+        })
+        return [ActiveLoop(None), *clear_answers()]
+
+    @staticmethod
+    def _back_to_form(slots, last_block=None) -> List[Dict[str, Any]]:
+        """Clear the answers to ask again and reopen the form, which asks the first of them."""
+        events = [SlotSet(slot, None) for slot in dict.fromkeys(slots) if slot]
+        events.append(SlotSet(CONFIRM, None))
+        if last_block is not None:
+            events.append(SlotSet("last_block", last_block))
+        return events + [FollowupAction("purchase_form")]
+
+
+def _team_of(sender_id: str):
+    return sender_id.rsplit(":", 1)[0] if sender_id and ":" in sender_id else None

@@ -1,0 +1,310 @@
+"""Reading the requester's answers: amounts, quantities, dates, yes/no and choices from the policy.
+
+Each reader returns the value in the form a purchase request takes, or raises AnswerError with
+what to type instead. Pure: the policy and today's date come in as arguments.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import dateparser
+import parsedatetime
+from dateutil import parser as isoparser
+from rapidfuzz import fuzz, process
+
+from policies import AmountError, LoadedPolicy, parse_amount
+
+# Answers longer than this are cut before reading: a request field holds at most 4,000 characters.
+MAX_ANSWER = 4000
+UNKNOWN = "unknown"
+
+
+class AnswerError(ValueError):
+    """An answer that could not be read; the message says what to type instead."""
+
+
+def clean(text: object) -> str:
+    """User text as one tidy line: control and bidi characters dropped, spaces collapsed."""
+    if text is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(text))[: MAX_ANSWER * 2]
+    # Control characters (tabs, newlines) separate words; invisible ones (bidi marks, zero-width
+    # spaces, soft hyphens) would split a name such as "Sta\u200bples" in two, so they go.
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text
+                   if unicodedata.category(ch) not in ("Cf", "Co", "Cn", "Cs"))
+    return re.sub(r"\s+", " ", text).strip()[:MAX_ANSWER]
+
+
+def folded(text: str) -> str:
+    """For comparing names: lower case, no accents, single spaces."""
+    text = unicodedata.normalize("NFKD", clean(text).casefold())
+    return re.sub(r"\s+", " ", "".join(ch for ch in text if not unicodedata.combining(ch))).strip()
+
+
+# -- amounts and quantities ----------------------------------------------------------------------
+
+# A money-looking run of characters: optional currency sign, digits with separators, optional k.
+_MONEY = re.compile(r"(?:[$€£]\s?)?\(?-?\d[\d\s,.'\u00a0\u202f]*(?:\s?[kK]\b)?\)?(?:\s?\$)?")
+
+
+_CURRENCIES = re.compile(r"\b(USD|CAD|EUR|GBP|JPY|CHF|AUD|MXN|INR|CNY)\b|US\$|C\$|CA\$|[€£¥₹]", re.IGNORECASE)
+_SIGN_CODES = {"€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "US$": "USD", "C$": "CAD", "CA$": "CAD"}
+
+
+def read_amount(text: object, locale: str = "en_CA", currency: str = "CAD") -> Decimal:
+    """The unit price in an answer such as "89.99", "about $90 each" or "1 234,50 $"."""
+    raw = clean(text)
+    if not raw:
+        raise AnswerError("Please give a price, for example 89.99.")
+    for mark in _CURRENCIES.finditer(raw):
+        code = _SIGN_CODES.get(mark.group(0).upper(), mark.group(0).upper())
+        if code != currency:
+            raise AnswerError(f"Please give the price in {currency}: the limits and taxes are in {currency}, "
+                              f"so convert it first.")
+    raw = _CURRENCIES.sub(" ", raw).strip()
+    try:
+        return parse_amount(raw, locale=locale)
+    except AmountError as whole:
+        reason = str(whole)
+    # Pick the number out of a sentence only when the other words are about money ("about $90
+    # each"); "Dec 15", "1e9" or "NaN" are not prices.
+    matches = sorted(_MONEY.finditer(raw), key=lambda m: not re.search(r"[$€£]", m.group(0)))
+    for match in matches:
+        candidate = match.group(0).strip()
+        rest = (raw[: match.start()] + " " + raw[match.end():]).casefold()
+        if not any(ch.isdigit() for ch in candidate) or not set(re.findall(r"[^\W\d_]+", rest)) <= _PRICE_WORDS:
+            continue
+        try:
+            return parse_amount(candidate, locale=locale)
+        except AmountError as exc:
+            reason = str(exc)
+            break  # the first number is the price; a later one is not a better guess
+    if not any(ch.isdigit() for ch in raw) or "is not an amount" in reason:
+        raise AnswerError(f"I couldn't find a price in \"{_short(raw)}\"; write it like 89.99.")
+    raise AnswerError(f"I couldn't read \"{_short(raw)}\" as a price: {reason}. Write it like 89.99.")
+
+
+_PRICE_WORDS = {
+    "about", "around", "approximately", "approx", "roughly", "maybe", "each", "per", "unit", "item", "one", "a",
+    "an", "apiece", "piece", "cad", "usd", "dollars", "dollar", "bucks", "it", "it's", "its", "is", "s", "costs",
+    "cost", "price", "before", "tax", "taxes", "pre", "plus", "the", "for", "at", "they", "are", "that", "was",
+    "environ", "chacun", "chacune", "chaque", "l", "unité", "unite", "coûte", "coute", "prix", "avant", "taxe",
+    "taxes", "pièce", "piece", "à", "de", "le", "la", "ça", "ca", "c", "est", "k",
+}
+
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "pair": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "half": 0.5,
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "quarante": 40,
+    "cinquante": 50, "demi": 0.5, "demie": 0.5,
+}
+_VAGUE = {"few", "couple", "bunch", "several", "some", "many", "lots", "lot", "plenty", "quelques", "plusieurs",
+          "beaucoup", "certains", "certaines"}
+_MULTIPLIERS = {"dozen": 12, "dozens": 12, "douzaine": 12, "douzaines": 12, "hundred": 100, "cent": 100,
+                "cents": 100, "thousand": 1000, "mille": 1000}
+# Whole numbers as people group them: 3, 1,000, 10 000 (space or no-break space), 1.000 is not one.
+_WHOLE = re.compile(r"(?<![\d.,])(-?)(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)(?![\d]|[.,]\d)")
+
+
+def read_quantity(text: object, maximum: int = 100_000) -> int:
+    """A whole number of units from "3", "1,000", "three", "5 of them", "two dozen"."""
+    raw = clean(text)
+    if _CURRENCIES.search(raw) or "$" in raw:
+        raise AnswerError("That looks like a price; how many units do you need (1, 2, 3 …)?")
+    if re.search(r"\d[.,]\d{1,2}(?!\d)", raw):
+        raise AnswerError(f"\"{_short(raw)}\" is not a whole number; how many units (1, 2, 3 …)?")
+    words = re.findall(r"[a-zà-ÿ]+", folded(raw))
+    if any(word in _VAGUE for word in words):
+        raise AnswerError("How many exactly? Answer with a number such as 3.")
+    match = _WHOLE.search(raw)
+    if match and match.group(1):
+        raise AnswerError("The quantity must be at least 1.")
+    value: float
+    if match:
+        value = int(re.sub(r"\D", "", match.group(2)))
+    else:
+        found = [_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS]
+        if not found and not any(w in _MULTIPLIERS for w in words):
+            raise AnswerError(f"I couldn't read \"{_short(raw)}\" as a number of units; answer with a number such as 3.")
+        if any(number < 1 for number in found):  # "half a dozen"
+            value = 1
+            for number in found:
+                value *= number
+        elif len(found) >= 2 and found[0] >= 20 and found[0] % 10 == 0 and found[1] < 10:  # "twenty two"
+            value = found[0] + found[1]
+        else:
+            value = found[0] if found else 1
+    for word in words:
+        if word in _MULTIPLIERS:
+            value *= _MULTIPLIERS[word]
+    if value != int(value):
+        raise AnswerError(f"\"{_short(raw)}\" is not a whole number; how many units (1, 2, 3 …)?")
+    value = int(value)
+    if value < 1:
+        raise AnswerError("The quantity must be at least 1.")
+    if value > maximum:
+        raise AnswerError(f"The quantity must be at most {maximum:,}; check the number.")
+    return value
+
+
+# -- dates -------------------------------------------------------------------------------------
+
+_CALENDAR = parsedatetime.Calendar(version=parsedatetime.VERSION_CONTEXT_STYLE)
+
+
+def read_date(text: object, today: date, language: str = "en") -> date:
+    """A date from "2026-12-15", "Dec 15", "next Friday", "in two weeks" or "15 décembre".
+
+    ISO dates first; English relative phrases through parsedatetime; everything else (other
+    languages, day-month orders) through dateparser, preferring future dates.
+    """
+    raw = clean(text)
+    if not raw:
+        raise AnswerError("Please give a date, for example Dec 15 or 2026-12-15.")
+    iso = re.search(r"\b\d{4}-\d{1,2}-\d{1,2}\b", raw)
+    if iso:
+        try:
+            when = isoparser.isoparse(iso.group(0)).date()
+        except ValueError:
+            raise AnswerError(f"{iso.group(0)} is not a real date; check the day and month.") from None
+        return _within_reach(when, today)
+    base = datetime.combine(today, time(9))
+    if language == "en":
+        parsed, context = _CALENDAR.parseDT(raw, sourceTime=base)
+        if context.hasDate:
+            return _within_reach(parsed.date(), today)
+    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "PREFER_DAY_OF_MONTH": "first"}
+    languages = [language] + [lang for lang in ("en", "fr") if lang != language]
+    found = dateparser.parse(raw, settings=settings, languages=languages)
+    if found is None:
+        from dateparser.search import search_dates
+
+        # A date inside a sentence, but only if every number written is part of it: in
+        # "Feb 31 2027" only "Feb" reads as a date, and a made-up day must not become the 1st.
+        hits = search_dates(raw, settings=settings, languages=languages) or []
+        numbers = re.findall(r"\d+", raw)
+        hits = [(said, when) for said, when in hits if all(n in re.findall(r"\d+", said) for n in numbers)]
+        found = hits[0][1] if hits else None
+    if found is None:
+        raise AnswerError(f"I couldn't read \"{_short(raw)}\" as a date; try \"Dec 15\", \"next Friday\" or 2026-12-15.")
+    return _within_reach(found.date(), today)
+
+
+MAX_YEARS_AHEAD = 5
+
+
+def _within_reach(when: date, today: date) -> date:
+    if when.year > today.year + MAX_YEARS_AHEAD:
+        raise AnswerError(f"{when.isoformat()} is more than {MAX_YEARS_AHEAD} years away; check the date.")
+    return when
+
+
+# -- yes / no ----------------------------------------------------------------------------------
+
+_YES = {"yes", "y", "yep", "yeah", "yup", "sure", "correct", "true", "ok", "okay", "oui", "ouais", "vrai",
+        "affirmative", "confirm", "confirmed", "submit", "absolutely", "definitely", "of course", "bien sur",
+        "d'accord", "it is", "i do", "we do", "they are", "it has", "they have", "signed", "/affirm"}
+_NO = {"no", "n", "nope", "nah", "false", "non", "faux", "not", "never", "negative", "no way", "pas du tout",
+       "it isn't", "it is not", "they aren't", "not signed", "/deny"}
+_UNSURE = {"not sure", "unsure", "don't know", "dont know", "i don't know", "no idea", "unknown", "maybe",
+           "je ne sais pas", "je sais pas", "pas sur", "inconnu", "peut-etre", "?"}
+
+
+def read_yes_no(text: object, intent: Optional[str] = None, allow_unknown: bool = False):
+    """True, False, or UNKNOWN (when allowed) from an answer or the intent NLU found in it."""
+    raw = folded(text)
+    words = raw.strip(" .!").replace("’", "'")
+    first = re.split(r"[\s,.!;:]+", words)[0] if words else ""
+    unsure = words in _UNSURE or any(phrase in words for phrase in _UNSURE if len(phrase) > 3)
+    if unsure and allow_unknown:
+        return UNKNOWN
+    if unsure:
+        raise AnswerError("Please answer yes or no; if you don't know yet, find out and answer, or say \"cancel\".")
+    if words in _YES or first in {"yes", "yep", "yeah", "oui", "sure", "correct"}:
+        return True
+    if words in _NO or first in {"no", "nope", "non", "nah"}:
+        return False
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    hint = ", or \"not sure\"" if allow_unknown else ""
+    raise AnswerError(f"Please answer yes or no{hint}.")
+
+
+# -- choices from the policy -------------------------------------------------------------------
+
+def choose(text: object, options: Dict[str, Sequence[str]], cutoff: int = 85) -> Optional[str]:
+    """The option id an answer names: its id, one of its names, or a close spelling of one."""
+    raw = folded(text)
+    if not raw:
+        return None
+    names: List[Tuple[str, str]] = []
+    for option, labels in options.items():
+        for label in (option, *labels):
+            label = folded(label)
+            if label == raw:
+                return option
+            names.append((label, option))
+    best = process.extractOne(raw, [n for n, _ in names], scorer=fuzz.WRatio, score_cutoff=cutoff)
+    if best is None:
+        return None
+    return names[best[2]][1]
+
+
+def category_options(policy: LoadedPolicy) -> Dict[str, List[str]]:
+    """Each category id with its names and synonyms in every language."""
+    out = {}
+    for key, category in policy.rules.categories.items():
+        out[key] = [*category.name.values(), *(s for words in category.synonyms.values() for s in words)]
+    return out
+
+
+def guess_category(text: object, policy: LoadedPolicy) -> Optional[str]:
+    """The category whose name or synonym appears in a description, the longest match winning.
+
+    "a USB-C dock" names "USB-C dock" (IT hardware); "Figma licence" names "Figma" and "licence".
+    """
+    haystack = " " + _words(text) + " "
+    best: Tuple[int, Optional[str]] = (0, None)
+    for key, names in category_options(policy).items():
+        for name in names:
+            needle = _words(name)
+            if len(needle) >= 2 and f" {needle} " in haystack and len(needle) > best[0]:
+                best = (len(needle), key)
+            # plurals: "whiteboards" names "whiteboard"
+            elif len(needle) >= 4 and (f" {needle}s " in haystack or f" {needle}es " in haystack) and len(needle) > best[0]:
+                best = (len(needle), key)
+    return best[1]
+
+
+def _words(text: object) -> str:
+    """Folded text with punctuation as spaces, the same for a sentence and a policy name."""
+    return folded(re.sub(r"[^\w\s-]", " ", clean(text)))
+
+
+def province_options(policy: LoadedPolicy) -> Dict[str, List[str]]:
+    return {code: list(j.name.values()) for code, j in policy.rules.tax.jurisdictions.items()}
+
+
+def cost_centre_options(policy: LoadedPolicy) -> Dict[str, List[str]]:
+    return {code: list(c.name.values()) for code, c in policy.rules.approval.cost_centres.items()}
+
+
+def classification_options(policy: LoadedPolicy) -> Dict[str, List[str]]:
+    return {key: list(names.values()) for key, names in policy.rules.data_classification.levels.items()}
+
+
+def payment_options(policy: LoadedPolicy, allowed: Iterable[str]) -> Dict[str, List[str]]:
+    methods = policy.rules.payment.methods
+    return {key: list(methods[key].name.values()) for key in allowed if key in methods}
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,59 @@
+"""Fixtures for the dialogue tests: the trained model, real Rasa stacks, and printed metrics."""
+from __future__ import annotations
+
+import uuid
+from typing import Dict, List
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from storage.migrate import upgrade
+
+from rasa_stack import METRICS, RasaStack, sender, train_model
+
+def pytest_terminal_summary(terminalreporter):
+    if METRICS:
+        terminalreporter.section("dialogue metrics")
+        for line in METRICS:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def dialogue_model():
+    """The dialogue model, trained once (Rasa skips training when nothing changed)."""
+    return train_model()
+
+
+@pytest.fixture(scope="module")
+def stack_logs(tmp_path_factory):
+    return tmp_path_factory.mktemp("rasa-logs")
+
+
+@pytest.fixture(scope="module")
+def sqlite_stack(dialogue_model, tmp_path_factory, stack_logs):
+    """Rasa and the action server on a migrated SQLite file of their own."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('stack-db') / 'microbuy.db'}"
+    upgrade(url)
+    stack = RasaStack(url, dialogue_model, stack_logs).start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def new_postgres_url(postgres_admin_engine):
+    """A migrated PostgreSQL database for one test, dropped afterwards."""
+    name = f"microbuy_dialogue_{uuid.uuid4().hex[:12]}"
+    with postgres_admin_engine.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(str(postgres_admin_engine.url)).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with postgres_admin_engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def new_sender() -> str:
+    return sender()

@@ -1,0 +1,677 @@
+"""The custom actions of the purchase conversation, run on trackers saved from real conversations.
+
+Each test loads the tracker Rasa sent to the action server just before an action ran
+(trackers/*.json, see actions_kit.py), runs the action with a CollectingDispatcher and checks
+the events it returns and the responses it used. The actions use a fresh migrated database
+(DATABASE_URL) and the day the trackers were captured (MICROBUY_TODAY=2026-11-25).
+"""
+from decimal import Decimal
+
+import pytest
+
+from actions_kit import (
+    TRACKERS, custom_payloads, domain, followups, load_tracker, loop_changes, message, next_action,
+    point_actions_at, release_action_engines, render, responses, run, seed_purchase,
+    slot_set_names, slot_sets, stored_requests, tracker_state,
+)
+from dialogues import services
+from dialogues.actions.changes import ActionChangeAnswer
+from dialogues.actions.detours import (
+    ActionCanIBuy, ActionCancelPurchase, ActionCheckStatus, ActionExplain, ActionResume,
+)
+from dialogues.actions.purchase_form import ValidatePurchaseForm
+from dialogues.actions.questions import AskConfirmSubmit, AskStandalone
+from dialogues.actions.submit import ActionSubmitPurchase
+from dialogues.draft import ANSWER_SLOTS
+from policies import load_policy
+
+# Databases the actions cannot reach: a SQLite file in a folder that does not exist, and a
+# PostgreSQL server on a port nobody listens on.
+UNREACHABLE = [
+    pytest.param("sqlite:////nonexistent-microbuy-folder/actions.db", id="sqlite-missing-folder"),
+    pytest.param("postgresql://postgres@127.0.0.1:1/microbuy", id="postgres-closed-port"),
+]
+
+
+@pytest.fixture(scope="module")
+def policy():
+    """The policy in the repo, read on its own (not through the actions' cache)."""
+    return load_policy()
+
+
+@pytest.fixture
+def database(monkeypatch, sqlite_url):
+    """The actions on a fresh migrated SQLite database; yields its URL."""
+    point_actions_at(monkeypatch, sqlite_url)
+    yield sqlite_url
+    release_action_engines()
+
+
+@pytest.fixture
+def any_database(monkeypatch, db_url):
+    """The actions on a fresh migrated database, once on SQLite and once on PostgreSQL."""
+    point_actions_at(monkeypatch, db_url)
+    yield db_url
+    release_action_engines()
+
+
+@pytest.fixture
+def no_database(monkeypatch):
+    """For actions that must not need the database: any use of it fails."""
+    point_actions_at(monkeypatch, UNREACHABLE[0].values[0])
+    yield
+    release_action_engines()
+
+
+def validate(name, **slots):
+    assert next_action(name) == "validate_purchase_form"
+    return run(ValidatePurchaseForm(), load_tracker(name, **slots))
+
+
+def submit(name, **slots):
+    assert next_action(name) == "action_submit_purchase"
+    return run(ActionSubmitPurchase(), load_tracker(name, **slots))
+
+
+# -- the saved trackers -------------------------------------------------------------------------
+
+def test_every_saved_tracker_is_used_and_names_an_action_of_the_domain():
+    names = sorted(path.stem for path in TRACKERS.glob("*.json"))
+    assert len(names) >= 30
+    source = open(__file__, encoding="utf-8").read()
+    actions = set(domain()["actions"])
+    for name in names:
+        state = tracker_state(name)
+        assert state["_next_action"] in actions, name
+        assert state["sender_id"] and state["events"], name
+        assert f'"{name}"' in source, f"trackers/{name}.json is not used by any test"
+
+
+# -- checking each answer: validate_purchase_form ----------------------------------------------
+
+def test_opening_message_fills_what_it_names_and_guesses_the_category(database, policy):
+    events, said = validate("form_opening_message")
+
+    assert slot_sets(events) == {
+        "item": "whiteboard", "supplier": "Toy", "province": "ON",
+        "category": "office_supplies", "requested_slot": "cost_centre",
+    }
+    assert responses(said) == ["utter_category_guessed"]
+    assert message(said, "utter_category_guessed")["category_name"] == \
+        policy.rules.categories["office_supplies"].name.get_text("en", "en")
+
+
+def test_price_over_the_limit_is_cleared_and_explained_in_the_policys_words(database, policy):
+    events, said = validate("form_price_over_limit")
+
+    slots = slot_sets(events)
+    assert slots["unit_price"] is None
+    assert slots["requested_slot"] == "unit_price"  # the same question again
+    assert slots["confirm_submit"] is None
+    assert responses(said) == ["utter_blocked_ask_again"]
+    told = message(said, "utter_blocked_ask_again")["message"]
+    # 9,500.00 + 13 % HST = 10,735.00, over the 10,000.00 limit per purchase (taxes in).
+    assert "$10,735.00" in told and "$10,000.00" in told
+    assert slots["last_block"] == {
+        "rule": "limits.per_transaction",
+        "label": policy.rules.labels.limits__per_transaction.get_text("en", "en"),
+        "message": told,
+        "source": policy.rules.limits.per_transaction.source,
+        "field": "unit_price",
+    }
+
+
+def test_price_under_the_limit_is_kept(database):
+    # The same request priced 8000: 9,040.00 with HST, so the block above comes from the amount.
+    events, said = validate("form_price_under_limit")
+
+    assert slot_sets(events) == {"unit_price": "8000.00", "requested_slot": "needed_by"}
+    assert responses(said) == []
+
+
+@pytest.mark.parametrize("unreachable", UNREACHABLE)
+def test_price_is_taken_unjudged_when_the_database_is_down(monkeypatch, unreachable):
+    # Past spending cannot be read, so the checks wait for submission (which judges again).
+    point_actions_at(monkeypatch, unreachable)
+    try:
+        events, said = validate("form_price_over_limit")
+    finally:
+        release_action_engines()
+
+    assert slot_sets(events) == {"unit_price": "9500.00", "requested_slot": "needed_by"}
+    assert responses(said) == []
+
+
+def test_entity_noticed_in_passing_does_not_overwrite_an_answer(database):
+    # At the price question: "it's $80 each from Best Buy"; the supplier was already "Toy".
+    events, said = validate("form_price_with_supplier_in_passing")
+
+    assert slot_sets(events) == {"supplier": "Toy", "unit_price": "80.00", "requested_slot": "needed_by"}
+    assert responses(said) == []
+
+
+def test_entity_discarded_in_passing_is_not_judged(database):
+    # Best Buy, named in passing and discarded, has 9,950.00 on record for this cost centre;
+    # the supplier kept is "Toy", with nothing on record, so nothing should be blocked.
+    seed_purchase(database, supplier="Best Buy", cost_centre="100300", total="9950.00")
+
+    events, said = validate("form_price_with_supplier_in_passing")
+
+    assert slot_sets(events) == {"supplier": "Toy", "unit_price": "80.00", "requested_slot": "needed_by"}
+    assert responses(said) == []
+
+
+def test_asking_for_a_change_replaces_the_answer(database):
+    # At the needed-by question: "actually it's 3 of them" (intent change_answer); it was 1.
+    events, said = validate("form_change_quantity_in_passing")
+
+    assert slot_sets(events) == {"quantity": 3, "requested_slot": "needed_by"}
+    assert responses(said) == ["utter_changing_to"]
+    assert message(said, "utter_changing_to")["value"] == "3"
+
+
+def test_unreadable_date_is_asked_again_with_the_reason(database):
+    events, said = validate("form_needed_by_unreadable")
+
+    assert slot_sets(events) == {"needed_by": None, "requested_slot": "needed_by"}
+    assert responses(said) == ["utter_not_understood_answer"]
+    assert '"sometime"' in message(said, "utter_not_understood_answer")["problem"]
+
+
+def test_answer_that_is_not_a_choice_is_refused_and_the_amount_in_it_ignored(database):
+    # At the province question the requester typed "$4.50"; the price was already 12.00.
+    events, said = validate("form_province_answered_with_amount")
+
+    assert slot_sets(events) == {"unit_price": "12.00", "province": None, "requested_slot": "province"}
+    assert responses(said) == ["utter_not_understood_answer"]
+    assert "not one of the choices" in message(said, "utter_not_understood_answer")["problem"]
+
+
+def test_whole_message_is_the_answer_to_the_question_asked_only(database):
+    # At the quantity question: "$25" (NLU: amount). The price question has not been asked, so
+    # the amount fills nothing; needed_by "sometime", stored unread, is cleared to be asked again.
+    events, said = validate("form_quantity_answered_with_amount")
+
+    slots = slot_sets(events)
+    assert slots["unit_price"] is None
+    assert slots["needed_by"] is None
+
+
+def test_amount_of_money_is_not_a_quantity(database):
+    events, said = validate("form_quantity_answered_with_amount")
+
+    assert slot_sets(events)["quantity"] is None
+    assert responses(said) == ["utter_not_understood_answer"]
+
+
+def test_vague_quantity_is_asked_again(database):
+    events, said = validate("form_quantity_a_few")
+
+    assert slot_sets(events)["quantity"] is None
+    assert responses(said) == ["utter_not_understood_answer"]
+
+
+def test_justification_naming_another_supplier_keeps_the_supplier(database):
+    # At the justification question: "I need to buy notebooks from Staples because ..."
+    # (NLU: start_purchase, supplier Staples); the supplier answered earlier was "Grand Toy".
+    events, said = validate("form_justification_names_other_supplier")
+
+    slots = slot_sets(events)
+    assert slots["justification"].startswith("I need to buy notebooks from Staples")
+    assert slots.get("supplier", "Grand Toy") == "Grand Toy"
+
+
+def test_category_requirement_answered_no_is_blocked_with_its_source(database, policy):
+    events, said = validate("form_ip_agreement_no")
+
+    requirement = policy.rules.requirements["ip_agreement"]
+    slots = slot_sets(events)
+    assert slots["ip_agreement"] is None
+    assert slots["requested_slot"] == "ip_agreement"
+    assert message(said, "utter_blocked_ask_again")["message"] == requirement.message.get_text("en", "en")
+    assert slots["last_block"]["rule"] == "category.requirements"
+    assert slots["last_block"]["source"] == requirement.source
+
+
+@pytest.mark.parametrize("on_record, next_question", [
+    pytest.param(None, "confirm_submit", id="no-recent-purchase"),
+    pytest.param("Staples Canada Inc.", "attest_standalone", id="recent-staples-purchase"),
+    pytest.param("Best Buy", "confirm_submit", id="recent-purchase-from-another-supplier"),
+])
+def test_standalone_question_is_asked_only_after_a_recent_purchase_from_the_supplier(
+        database, on_record, next_question):
+    if on_record:
+        seed_purchase(database, supplier=on_record, cost_centre="100200", total="84.75")
+
+    events, said = validate("form_indigenous_answered_staples")
+
+    assert slot_sets(events) == {"supplier_indigenous": False, "requested_slot": next_question}
+    assert responses(said) == []
+
+
+def test_standalone_attestation_answered_no_is_blocked(database):
+    reference = seed_purchase(database, supplier="Staples", cost_centre="100200", total="84.75")
+
+    events, said = validate("form_attest_standalone_no")
+
+    slots = slot_sets(events)
+    assert slots["attest_standalone"] is None
+    assert slots["requested_slot"] == "attest_standalone"
+    assert slots["last_block"]["rule"] == "splitting.attestation"
+    assert reference in message(said, "utter_blocked_ask_again")["message"]
+
+
+def test_summary_answered_submit_ends_the_form(database):
+    events, said = validate("summary_answer_submit")
+
+    assert slot_sets(events) == {"confirm_submit": True, "requested_slot": None}
+    assert responses(said) == []
+
+
+def test_summary_answered_no_asks_which_answer_to_change(database):
+    events, said = validate("summary_answer_no")
+
+    slots = slot_sets(events)
+    assert slots["confirm_submit"] is None
+    assert slots["requested_slot"] == "confirm_submit"  # the summary stays the open question
+    assert responses(said) == ["utter_change_which"]
+    payloads = [b["payload"] for b in message(said, "utter_change_which")["buttons"]]
+    assert '/change_answer{"slot_name": "unit_price"}' in payloads
+
+
+def test_summary_answered_with_an_answers_name_reopens_that_question(database):
+    events, said = validate("summary_answer_the_vendor")  # "the vendor"
+
+    assert slot_sets(events) == {"confirm_submit": None, "supplier": None, "requested_slot": "supplier"}
+    assert message(said, "utter_changing")["field_label"] == "supplier"
+
+
+# -- the questions worded from the policy ------------------------------------------------------
+
+def test_summary_shows_every_answer_the_total_with_tax_and_the_approver(database):
+    events, said = run(AskConfirmSubmit(), load_tracker("summary_open"))
+
+    assert events == []
+    summary = message(said, "utter_summary")
+    assert (summary["subtotal"], summary["tax"], summary["total"], summary["tax_label"]) == \
+        ("$75.00", "$9.75", "$84.75", "HST")  # 3 × 25.00 + 13 % HST (Ontario)
+    assert summary["route"] == "Amina Haddad (Fund-centre manager (section 32))"
+    assert summary["blocked"] == "no"
+    lines = summary["summary"].splitlines()
+    for line in ("• Supplier: Staples", "• Quantity: 3", "• Price: $25.00", "• Delivery province: Ontario",
+                 "• Cost centre: 100200 Digital Service"):
+        assert line in lines
+    assert len(lines) == 11  # the nine base answers and the two supplier questions
+
+
+def test_summary_waits_while_the_requester_picks_an_answer_to_change(database):
+    # This turn already asked "which answer would you like to change?": no summary on top of it.
+    events, said = run(AskConfirmSubmit(), load_tracker("summary_after_change_which"))
+
+    assert events == []
+    assert responses(said) == []
+
+
+@pytest.mark.parametrize("unreachable", UNREACHABLE)
+def test_summary_without_the_database_says_so_and_waits(monkeypatch, unreachable):
+    point_actions_at(monkeypatch, unreachable)
+    try:
+        events, said = run(AskConfirmSubmit(), load_tracker("summary_open"))
+    finally:
+        release_action_engines()
+
+    assert responses(said) == ["utter_checks_unavailable"]
+    assert slot_sets(events) == {"requested_slot": None}
+
+
+def test_standalone_question_names_the_recent_purchase(database):
+    reference = seed_purchase(database, supplier="Staples", cost_centre="100200", total="84.75")
+
+    events, said = run(AskStandalone(), load_tracker("ask_attest_standalone"))
+
+    assert events == []
+    asked = message(said, "utter_ask_standalone")
+    assert reference in asked["message"] and "Staples" in asked["message"]
+    assert [b["payload"] for b in asked["buttons"]] == ["yes", "no"]
+
+
+# -- submitting: action_submit_purchase --------------------------------------------------------
+
+def test_submit_stores_exactly_one_request_then_announces_it(any_database):
+    events, said = submit("submit_office_supplies")
+
+    [stored] = stored_requests(any_database)
+    assert (stored.requester, stored.team_id, stored.supplier, stored.cost_centre, stored.card_id) == \
+        ("U09NADIA", "TC", "Staples", "100200", "ESDC-CARD-DS-01")
+    assert stored.status == "submitted"
+    assert Decimal(stored.total) == Decimal("84.75")
+    assert responses(said) == ["utter_submitted", None]
+    assert message(said, "utter_submitted")["reference"] == stored.reference
+    [payload] = custom_payloads(said)
+    assert {k: payload[k] for k in ("type", "request_id", "reference")} == \
+        {"type": "submitted", "request_id": stored.id, "reference": stored.reference}
+    assert payload["evaluation"]["total"] == "84.75"
+    # The form is closed and every answer forgotten, ready for the next request.
+    assert loop_changes(events) == [None]
+    assert followups(events) == []
+    slots = slot_sets(events)
+    assert all(slots[slot] is None for slot in ANSWER_SLOTS)
+    assert slots["confirm_submit"] is None and slots["last_block"] is None
+
+
+def test_submitted_open_source_work_goes_to_finance_too(database):
+    events, said = submit("submit_open_source")
+
+    [stored] = stored_requests(database)
+    assert [step["level"] for step in stored.route] == ["manager", "finance"]
+    assert stored.answers["licence"] == "MIT"
+    assert custom_payloads(said)[0]["request_id"] == stored.id
+
+
+def test_submit_reads_every_answer_again_and_refuses_one_that_does_not_read(database):
+    # unit_price "about 90 bucks" and needed_by "sometime" were stored unread.
+    events, said = submit("submit_raw_answers")
+
+    assert stored_requests(database) == []
+    assert responses(said) == ["utter_not_understood_answer"]
+    assert '"sometime"' in message(said, "utter_not_understood_answer")["problem"]
+    assert custom_payloads(said) == []
+    assert slot_sets(events) == {"needed_by": None, "confirm_submit": None}  # the price reads
+    assert followups(events) == ["purchase_form"]
+    assert loop_changes(events) == []
+
+
+def test_submit_stores_what_the_raw_answers_read_as(database):
+    events, said = submit("submit_raw_answers", needed_by="Dec 18")
+
+    [stored] = stored_requests(database)
+    assert Decimal(stored.answers["unit_price"]) == Decimal("90.00")  # from "about 90 bucks"
+    assert stored.answers["needed_by"] == "2026-12-18"
+    assert Decimal(stored.total) == Decimal("189.00")  # 2 × 90.00 + 5 % GST (Quebec)
+    assert custom_payloads(said)[0]["request_id"] == stored.id
+
+
+def test_submit_without_confirmation_returns_to_the_summary(database):
+    events, said = submit("submit_office_supplies", confirm_submit=None)
+
+    assert stored_requests(database) == []
+    assert slot_sets(events) == {"confirm_submit": None}
+    assert followups(events) == ["purchase_form"]
+    assert responses(said) == []
+
+
+@pytest.mark.parametrize("unreachable", UNREACHABLE)
+def test_submit_with_the_database_down_keeps_the_answers(monkeypatch, unreachable):
+    point_actions_at(monkeypatch, unreachable)
+    try:
+        events, said = submit("submit_office_supplies")
+    finally:
+        release_action_engines()
+
+    assert responses(said) == ["utter_submit_failed"]
+    assert message(said, "utter_submit_failed")["reason"] == "OperationalError"
+    assert custom_payloads(said) == []
+    assert set(slot_set_names(events)) == {"confirm_submit"}  # nothing else is forgotten
+    assert slot_sets(events) == {"confirm_submit": None}
+    assert followups(events) == ["purchase_form"]
+    assert loop_changes(events) == []
+
+
+def test_submit_judges_on_todays_date(monkeypatch, sqlite_url):
+    # Needed by 2026-12-15, submitted on 2026-12-20: the date has passed.
+    point_actions_at(monkeypatch, sqlite_url, today="2026-12-20")
+    try:
+        events, said = submit("submit_office_supplies")
+    finally:
+        release_action_engines()
+
+    assert stored_requests(sqlite_url) == []
+    slots = slot_sets(events)
+    assert slots["needed_by"] is None
+    assert slots["last_block"]["rule"] == "needed_by"
+    assert responses(said) == ["utter_blocked_ask_again"]
+    assert followups(events) == ["purchase_form"]
+
+
+def test_submit_judges_the_spending_on_record(database):
+    # 9,950.00 from Staples this month: 84.75 more would be contract splitting.
+    seeded = seed_purchase(database, supplier="Staples Canada Inc.", cost_centre="100200", total="9950.00")
+
+    events, said = submit("submit_office_supplies")
+
+    assert [r.reference for r in stored_requests(database)] == [seeded]
+    assert slot_sets(events)["supplier"] is None
+    told = [m["message"] for m in said.messages if m.get("response") == "utter_blocked_ask_again"]
+    assert any("$10,034.75" in text for text in told)  # 9,950.00 + 84.75
+    assert followups(events) == ["purchase_form"]
+    assert custom_payloads(said) == []
+
+
+# -- changing an answer: action_change_answer --------------------------------------------------
+
+def test_change_without_naming_an_answer_offers_the_answers_given(no_database):
+    events, said = run(ActionChangeAnswer(), load_tracker("change_answer_which"))
+
+    assert slot_sets(events) == {"confirm_submit": None}
+    buttons = message(said, "utter_change_which")["buttons"]
+    assert len(buttons) == 11  # one per answer given
+    assert {"title": "needed-by date", "payload": '/change_answer{"slot_name": "needed_by"}'} in buttons
+
+
+def test_change_offers_only_answers_given(no_database):
+    events, said = run(ActionChangeAnswer(), load_tracker("change_answer_which", justification=None))
+
+    payloads = [b["payload"] for b in message(said, "utter_change_which")["buttons"]]
+    assert len(payloads) == 10
+    assert '/change_answer{"slot_name": "justification"}' not in payloads
+
+
+@pytest.mark.parametrize("name, slot, label", [
+    pytest.param("change_answer_slot_name", "needed_by", "needed-by date", id="button-slot_name"),
+    pytest.param("change_answer_named_in_text", "unit_price", "price", id="slot_name-in-text"),
+])
+def test_change_naming_an_answer_clears_only_that_answer(no_database, name, slot, label):
+    events, said = run(ActionChangeAnswer(), load_tracker(name))
+
+    assert slot_sets(events) == {"confirm_submit": None, slot: None}
+    assert message(said, "utter_changing")["field_label"] == label
+
+
+def test_change_with_a_new_value_keeps_it_and_says_so(no_database):
+    # "change the supplier to Best Buy": the slot mapping already put Best Buy in the slot.
+    tracker = load_tracker("change_answer_supplier_entity")
+    assert tracker.get_slot("supplier") == "Best Buy"
+
+    events, said = run(ActionChangeAnswer(), tracker)
+
+    assert slot_sets(events) == {"confirm_submit": None}
+    changing = message(said, "utter_changing_to")
+    assert (changing["field_label"], changing["value"]) == ("supplier", "Best Buy")
+
+
+def test_change_with_no_request_in_progress(no_database):
+    events, said = run(ActionChangeAnswer(), load_tracker("resume_nothing"))
+
+    assert events == []
+    assert responses(said) == ["utter_nothing_to_change"]
+
+
+# -- "why?": action_explain --------------------------------------------------------------------
+
+def test_why_blocked_answers_from_the_last_block(no_database, policy):
+    tracker = load_tracker("explain_block_during_form")
+    block = tracker.get_slot("last_block")
+
+    events, said = run(ActionExplain(), tracker)
+
+    assert events == []
+    explained = message(said, "utter_explain_block")
+    assert (explained["rule_label"], explained["message"], explained["source"]) == \
+        (block["label"], block["message"], block["source"])
+    assert explained["source"] == policy.rules.limits.per_transaction.source
+
+
+def test_why_blocked_tells_the_recorded_block_not_a_new_judgement(no_database):
+    block = {"rule": "needed_by", "label": "Needed-by date", "message": "That date has passed.",
+             "source": "ESDC micro-acquisition process", "field": "needed_by"}
+
+    events, said = run(ActionExplain(), load_tracker("explain_block_during_form", last_block=block))
+
+    assert render(message(said, "utter_explain_block")) == (
+        'It was blocked by the rule "Needed-by date": That date has passed.\n'
+        'Source: ESDC micro-acquisition process')
+
+
+def test_why_blocked_with_no_question_open(no_database):
+    block = {"rule": "limits.monthly", "label": "Monthly card limit", "message": "Over the monthly limit.",
+             "source": "ESDC acquisition card policy, Annex C", "field": "unit_price"}
+
+    events, said = run(ActionExplain(), load_tracker("explain_nothing", last_block=block))
+
+    assert message(said, "utter_explain_block")["source"] == block["source"]
+
+
+def test_why_this_question_explains_the_question_even_after_a_block(no_database):
+    tracker = load_tracker("explain_question_after_block")
+    assert tracker.get_slot("last_block") is not None
+
+    events, said = run(ActionExplain(), tracker)
+
+    assert responses(said) == ["utter_explain_question"]
+    explained = message(said, "utter_explain_question")
+    assert explained["field_label"] == services.fields()["unit_price"]["label"]["en"]
+    assert explained["reason"] == services.fields()["unit_price"]["why"]["en"]
+
+
+def test_why_a_category_requirement_is_asked_comes_from_the_policy(no_database, policy):
+    events, said = run(ActionExplain(), load_tracker("explain_requirement"))
+
+    requirement = policy.rules.requirements["ip_agreement"]
+    explained = message(said, "utter_explain_requirement")
+    assert (explained["reason"], explained["source"]) == \
+        (requirement.message.get_text("en", "en"), requirement.source)
+
+
+def test_why_with_nothing_blocked_and_no_question(no_database):
+    events, said = run(ActionExplain(), load_tracker("explain_nothing"))
+
+    assert events == []
+    assert responses(said) == ["utter_explain_nothing"]
+
+
+# -- status: action_check_status ---------------------------------------------------------------
+
+def test_status_with_no_requests(database):
+    events, said = run(ActionCheckStatus(), load_tracker("check_status"))
+
+    assert events == []
+    assert responses(said) == ["utter_status_none"]
+
+
+def test_status_lists_the_requesters_own_requests(database):
+    submit("submit_office_supplies")  # U09NADIA's pens, through the submit action
+    seed_purchase(database, supplier="Best Buy", cost_centre="100300", total="500.00", requester="U05ELENA")
+    [mine] = stored_requests(database, requester="U09NADIA")
+
+    events, said = run(ActionCheckStatus(), load_tracker("check_status_during_form"))
+
+    assert events == []
+    rows = message(said, "utter_status")["requests"].splitlines()
+    assert rows == [f"• {mine.reference} box of pens: $84.75, submitted, waiting for Amina Haddad"]
+
+
+@pytest.mark.parametrize("unreachable", UNREACHABLE)
+def test_status_with_the_database_down(monkeypatch, unreachable):
+    point_actions_at(monkeypatch, unreachable)
+    try:
+        events, said = run(ActionCheckStatus(), load_tracker("check_status"))
+    finally:
+        release_action_engines()
+
+    assert events == []
+    assert responses(said) == ["utter_status_unavailable"]
+
+
+# -- "can I buy ...?": action_can_i_buy ---------------------------------------------------------
+
+def test_can_i_buy_a_banned_category(no_database, policy):
+    events, said = run(ActionCanIBuy(), load_tracker("can_i_buy_banned"))  # a flight
+
+    travel = policy.rules.categories["travel"]
+    answer = message(said, "utter_can_i_buy_no")
+    assert events == []
+    assert answer["category"] == "Travel"
+    assert answer["message"] == \
+        f'{travel.reason.get_text("en", "en")} {travel.alternative.get_text("en", "en")}'
+    assert answer["source"] == travel.source
+
+
+def test_can_i_buy_a_standing_offer_category(no_database, policy):
+    events, said = run(ActionCanIBuy(), load_tracker("can_i_buy_standing_offer"))  # a webcam
+
+    offer = policy.rules.standing_offers["n70"]
+    answer = message(said, "utter_can_i_buy_standing_offer")
+    assert answer["category"] == "IT hardware and peripherals"
+    assert answer["message"].startswith(offer.name.get_text("en", "en"))
+    assert answer["source"] == offer.source
+
+
+def test_can_i_buy_an_allowed_category(no_database):
+    events, said = run(ActionCanIBuy(), load_tracker("can_i_buy_allowed"))  # sticky notes
+
+    answer = message(said, "utter_can_i_buy_yes")
+    assert (answer["category"], answer["limit"], answer["monthly"]) == \
+        ("Office supplies", "$10,000.00", "$25,000.00")
+
+
+def test_can_i_buy_something_of_no_known_category(no_database, policy):
+    events, said = run(ActionCanIBuy(), load_tracker("can_i_buy_unknown"))  # a kayak
+
+    answer = message(said, "utter_can_i_buy_unknown")
+    allowed = [c.name.get_text("en", "en") for c in policy.rules.categories.values() if c.status == "allowed"]
+    assert answer["item"] == "kayak"
+    assert answer["allowed"].split(", ") == allowed
+
+
+def test_can_i_buy_without_naming_a_thing_gives_the_limits(no_database):
+    events, said = run(ActionCanIBuy(), load_tracker("can_i_buy_no_item"))
+
+    answer = message(said, "utter_can_i_buy_limits")
+    assert (answer["limit"], answer["monthly"]) == ("$10,000.00", "$25,000.00")
+
+
+# -- cancel and resume -------------------------------------------------------------------------
+
+def test_cancel_closes_the_form_and_forgets_every_answer(no_database):
+    tracker = load_tracker("cancel_during_form")
+    assert tracker.get_slot("supplier") and tracker.get_slot("last_block")
+
+    events, said = run(ActionCancelPurchase(), tracker)
+
+    assert responses(said) == ["utter_cancelled"]
+    assert loop_changes(events) == [None]
+    slots = slot_sets(events)
+    assert set(ANSWER_SLOTS) <= set(slots)
+    assert all(value is None for value in slots.values())
+    assert {"confirm_submit", "requested_slot", "last_block"} <= set(slots)
+
+
+def test_cancel_with_nothing_in_progress(no_database):
+    events, said = run(ActionCancelPurchase(), load_tracker("cancel_nothing"))
+
+    assert events == []
+    assert responses(said) == ["utter_nothing_to_cancel"]
+
+
+def test_yes_with_nothing_in_progress_asks_what_to_buy(no_database):
+    events, said = run(ActionResume(), load_tracker("resume_nothing"))
+
+    assert events == []
+    assert responses(said) == ["utter_how_can_i_help"]
+
+
+def test_yes_with_answers_kept_goes_back_to_the_form(no_database):
+    events, said = run(ActionResume(), load_tracker("resume_nothing", item="box of pens"))
+
+    assert events == [{"event": "followup", "timestamp": None, "name": "purchase_form"}]
+    assert responses(said) == []
