@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from sqlalchemy.orm import Session
 
 from microbuy.judging import judge
-from policies import BLOCK, Evaluation, Finding, LoadedPolicy, RequestError
+from policies import BLOCK, Evaluation, Finding, LoadedPolicy
 from policies.rules import INPUTS
 
 from . import answers
@@ -63,7 +63,6 @@ class Draft:
 
     def read(self, slot: str, raw: Any, intent: Optional[str] = None) -> Any:
         """The value of an answer, or AnswerError saying what to type instead."""
-        rules = self.policy.rules
         if slot in BOOLEAN_SLOTS:
             return answers.read_yes_no(raw, intent)
         if slot == "supplier_indigenous":
@@ -226,8 +225,3 @@ def draft_from_slots(policy: LoadedPolicy, requester: str, today: date, language
 def requester_of(sender_id: str) -> str:
     """Slack's `team:user` sender id -> the user id the policy names; other ids unchanged."""
     return sender_id.rsplit(":", 1)[-1] if sender_id else sender_id
-
-
-def policy_problems(exc: RequestError) -> Iterable[Tuple[str, str]]:
-    for request_field, reason in exc.problems:
-        yield slot_of(request_field), reason

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from .. import answers, services
 from ..draft import ANSWER_SLOTS, CONFIRM
-from .common import draft_of, entity_values, has_answers, language_of
+from .common import draft_of, entity_values, field_label, has_answers, language_of
 
 # Entities that carry a new value, and the answer each one changes.
 VALUE_ENTITIES = {"item": "item", "supplier": "supplier", "amount": "unit_price", "quantity": "quantity",
@@ -55,13 +55,13 @@ class ActionChangeAnswer(Action):
         for slot in changed:
             value = tracker.get_slot(slot)
             if value is not None:
-                dispatcher.utter_message(response="utter_changing_to", field_label=_label(slot, language),
+                dispatcher.utter_message(response="utter_changing_to", field_label=field_label(slot, policy, language),
                                          value=answers.clean(value)[:200])
         for slot in named:
             if slot in changed:
                 continue
             events.append(SlotSet(slot, None))
-            dispatcher.utter_message(response="utter_changing", field_label=_label(slot, language))
+            dispatcher.utter_message(response="utter_changing", field_label=field_label(slot, policy, language))
         if not named and not changed:
             draft, _ = draft_of(tracker)
             ask_which(dispatcher, draft)
@@ -75,7 +75,7 @@ def ask_which(dispatcher: CollectingDispatcher, draft) -> None:
         if draft.values.get(slot) is None or slot not in ANSWER_SLOTS:
             continue
         payload = "/change_answer" + json.dumps({"slot_name": slot})
-        buttons.append({"title": _label(slot, draft.language)[:75], "payload": payload})
+        buttons.append({"title": field_label(slot, draft.policy, draft.language)[:75], "payload": payload})
     dispatcher.utter_message(response="utter_change_which", buttons=buttons[:25])
 
 
@@ -87,8 +87,3 @@ def asked_which_this_turn(tracker: Tracker) -> bool:
         if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == "utter_change_which":
             return True
     return False
-
-
-def _label(slot: str, language: str) -> str:
-    entry = services.fields().get(slot)
-    return services.in_language(entry["label"], language) if entry else slot.replace("_", " ")

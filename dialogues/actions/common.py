@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from policies import Finding, LoadedPolicy
 
 from .. import services
-from ..draft import ANSWER_SLOTS, CONFIRM, Draft, draft_from_slots, requester_of
+from ..draft import ANSWER_SLOTS, CONFIRM, Draft, draft_from_slots, requester_of, slot_of
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,29 @@ def tell_blocks(dispatcher: CollectingDispatcher, findings: List[Finding], polic
     return told
 
 
-def clear_answers(keep_language: bool = True) -> List[Dict[str, Any]]:
+def clear_answers() -> List[Dict[str, Any]]:
     """Events that forget every answer of the request in progress."""
     events = [SlotSet(slot, None) for slot in ANSWER_SLOTS]
     events += [SlotSet(CONFIRM, None), SlotSet("requested_slot", None), SlotSet("last_block", None)]
     return events
+
+
+def field_label(slot: str, policy: LoadedPolicy, language: str) -> str:
+    """How an answer is named to the requester: fields.yml, else the policy's requirement label."""
+    entry = services.fields().get(slot)
+    if entry is not None:
+        return services.in_language(entry["label"], language)
+    default = policy.rules.pack.default_language
+    for requirement in policy.rules.requirements.values():
+        if slot_of(requirement.field) == slot:
+            return (requirement.label or requirement.question).get_text(language, default)
+    return slot.replace("_", " ")
+
+
+def approver_names(policy: LoadedPolicy, people: List[str]) -> str:
+    """"Amina Haddad or Jordan Blake": the policy's names for Slack user ids."""
+    known = policy.rules.people
+    return " or ".join(known[p].name if p in known else p for p in people)
 
 
 def has_answers(tracker: Tracker) -> bool:

@@ -15,8 +15,9 @@ from policies import format_money
 from policies.facts import in_force
 
 from .. import answers, services
-from ..draft import slot_of
-from .common import clear_answers, entity_values, has_answers, language_of, latest_text
+from ..draft import requester_of, slot_of
+from .common import (approver_names, clear_answers, entity_values, field_label, has_answers, language_of,
+                     latest_text)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class ActionExplain(Action):
                 return []
             if entry is not None:
                 dispatcher.utter_message(response="utter_explain_question",
-                                         field_label=services.in_language(entry["label"], language),
+                                         field_label=field_label(requested, policy, language),
                                          reason=services.in_language(entry["why"], language))
                 return []
             if requested == "confirm_submit":
@@ -67,12 +68,9 @@ class ActionCheckStatus(Action):
         return "action_check_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
-        from ..draft import requester_of
-
         policy = services.POLICY.get()
         language = language_of(tracker, policy)
         locale = policy.rules.pack.locales.get(language) or policy.rules.pack.locales[policy.rules.pack.default_language]
-        people = policy.rules.people
         try:
             with services.sessions()() as session:
                 requests = storage.list_requests(session, requester=requester_of(tracker.sender_id), limit=10)
@@ -81,8 +79,7 @@ class ActionCheckStatus(Action):
                     waiting = ""
                     if req.status == storage.Status.SUBMITTED.value and req.route and req.approval_step < len(req.route):
                         step = req.route[req.approval_step]
-                        names = " or ".join(people[p].name if p in people else p for p in step.get("approvers", []))
-                        waiting = f", waiting for {names}"
+                        waiting = f", waiting for {approver_names(policy, step.get('approvers', []))}"
                     total = format_money(Decimal(req.total), currency=policy.rules.pack.currency, locale=locale)
                     title = req.title or req.description[:60]
                     rows.append(f"• {req.reference} {title}: {total}, {req.status.replace('_', ' ')}{waiting}")

@@ -15,7 +15,7 @@ from .. import answers, services
 from ..answers import AnswerError
 from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
 from .changes import ask_which, field_named
-from .common import (draft_of, latest_intent, latest_text, tell_blocks, value_before_latest_message)
+from .common import draft_of, field_label, latest_intent, latest_text, tell_blocks, value_before_latest_message
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class ValidatePurchaseForm(FormValidationAction):
             try:
                 draft.values[slot] = events[slot] = draft.read(slot, raw, intent)
                 if slot in changed:
-                    dispatcher.utter_message(response="utter_changing_to", field_label=_label(slot, draft.language),
+                    dispatcher.utter_message(response="utter_changing_to", field_label=field_label(slot, draft.policy, draft.language),
                                              value=answers.clean(raw)[:200])
             except AnswerError as problem:
                 events[slot] = None
@@ -110,7 +110,7 @@ class ValidatePurchaseForm(FormValidationAction):
         except AnswerError:
             slot = field_named(raw)
             if slot:
-                dispatcher.utter_message(response="utter_changing", field_label=_label(slot, draft.language))
+                dispatcher.utter_message(response="utter_changing", field_label=field_label(slot, draft.policy, draft.language))
                 return {CONFIRM: None, slot: None}
         ask_which(dispatcher, draft)
         return {CONFIRM: None}
@@ -136,7 +136,3 @@ class ValidatePurchaseForm(FormValidationAction):
         events[CONFIRM] = None
         return events
 
-
-def _label(slot: str, language: str) -> str:
-    entry = services.fields().get(slot)
-    return services.in_language(entry["label"], language) if entry else slot.replace("_", " ")

@@ -12,17 +12,16 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from babel.dates import format_date
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from policies import BLOCK, Evaluation, format_money
+from policies import Evaluation, format_money
 
 from .. import answers, services
 from ..draft import BOOLEAN_SLOTS, Draft, slot_of
 from .changes import asked_which_this_turn
-from .common import draft_of
+from .common import approver_names, draft_of, field_label
 
 log = logging.getLogger(__name__)
 
@@ -188,15 +187,11 @@ def money(amount, draft: Draft) -> str:
 def answer_lines(draft: Draft) -> List[str]:
     """One line per answer, labelled as fields.yml and the policy name them."""
     rules, values, lang = draft.policy.rules, draft.values, draft.language
-    labels = services.fields()
     lines = []
 
     def label(slot: str) -> str:
-        if slot in labels:
-            text = services.in_language(labels[slot]["label"], lang)
-            return text[:1].upper() + text[1:]
-        requirement = next((r for r in rules.requirements.values() if slot_of(r.field) == slot), None)
-        return _text(requirement.label or requirement.question, draft) if requirement else slot
+        text = field_label(slot, draft.policy, lang)
+        return text[:1].upper() + text[1:]
 
     def shown(slot: str, value: Any) -> str:
         if isinstance(value, bool):
@@ -230,12 +225,8 @@ def answer_lines(draft: Draft) -> List[str]:
 def route_text(evaluation: Optional[Evaluation], draft: Draft) -> str:
     if evaluation is None or not evaluation.approval_route:
         return "—"
-    people = draft.policy.rules.people
-    steps = []
-    for step in evaluation.approval_route:
-        names = " or ".join(people[p].name if p in people else p for p in step.approvers)
-        steps.append(f"{names} ({step.name})")
-    return " → ".join(steps)
+    return " → ".join(f"{approver_names(draft.policy, list(step.approvers))} ({step.name})"
+                      for step in evaluation.approval_route)
 
 
 def summary_values(draft: Draft, evaluation: Optional[Evaluation]) -> Dict[str, str]:

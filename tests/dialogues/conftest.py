@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Dict, List
 
 import pytest
 from sqlalchemy.engine import make_url

@@ -2,7 +2,6 @@
 REST webhook the Slack app uses, storing requests in SQLite or PostgreSQL."""
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
