@@ -1,0 +1,96 @@
+"""The Bolt app: the Slack client, the services the listeners share, and the listeners."""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Callable, Optional
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+import storage
+from policies import LoadedPolicy, PolicyError, load_policy, policy_path
+
+from . import listeners
+from .approvals import Approvals
+from .conversation import Conversation
+from .rasa import RasaClient
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+class PolicyInForce:
+    """The last valid policy; a file that fails `microbuy policy check` never replaces it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._stamp = None
+        self._policy: Optional[LoadedPolicy] = None
+
+    def __call__(self) -> LoadedPolicy:
+        path = policy_path()
+        try:
+            stat = path.stat()
+            stamp = (str(path), stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if self._policy is None or stamp != self._stamp:
+                try:
+                    self._policy = load_policy(path)
+                except (PolicyError, OSError) as exc:
+                    if self._policy is None:
+                        raise
+                    log.error("policy %s not reloaded; the rules in force stay: %s", path, exc)
+                self._stamp = stamp
+            return self._policy
+
+
+class Services:
+    """What the listeners share."""
+
+    def __init__(self, sessions: sessionmaker, conversation: Conversation, approvals: Approvals):
+        self.sessions = sessions
+        self.conversation = conversation
+        self.approvals = approvals
+
+    def first_time(self, key: Optional[str], kind: str) -> bool:
+        """True once per Slack event, command or click; a retry or a second click gets False."""
+        if not key:
+            return True
+        try:
+            with self.sessions.begin() as session:
+                return storage.claim_event(session, key[:255], kind)
+        except SQLAlchemyError:
+            log.exception("could not record %s %s; handling it anyway", kind, key)
+            return True
+
+    @staticmethod
+    def without_mentions(text: str) -> str:
+        return MENTION.sub("", text or "").strip()
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """Slack's Web API (or the stand-in at SLACK_API_URL), retrying 429s after their Retry-After."""
+    return WebClient(token=settings.bot_token, base_url=settings.slack_api_url,
+                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3),
+                                     ConnectionErrorRetryHandler(max_retry_count=2)])
+
+
+def build_app(settings: Settings, sessions: Optional[sessionmaker] = None,
+              policy: Optional[Callable[[], LoadedPolicy]] = None) -> App:
+    sessions = sessions or storage.make_session_factory(storage.make_engine())
+    policy = policy or PolicyInForce()
+    policy()  # a broken policy stops start-up with its report, rather than failing the first click
+    approvals = Approvals(sessions, policy)
+    conversation = Conversation(RasaClient(settings.rasa_url), approvals.post_for_approval)
+    app = App(client=slack_client(settings), signing_secret=settings.signing_secret or "socket-mode",
+              request_verification_enabled=not settings.socket_mode)
+    listeners.register(app, Services(sessions, conversation, approvals))
+    return app

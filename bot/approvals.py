@@ -1,0 +1,202 @@
+"""The approval channel: a submitted request posted for its approver, and each decision recorded
+once (storage.record_decision) with the post updated in place and the requester told.
+
+A decision button carries {"r": request id, "v": revision, "s": step}: the exact state it was
+posted for. A click on a stale button (the request changed or was decided since), on a forged
+one, or by someone not routed is refused with an explanation only the clicker sees, and audited.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+import storage
+from policies import LoadedPolicy
+
+from .justification import render_justification
+from .mrkdwn import escape
+
+log = logging.getLogger(__name__)
+
+APPROVE, REJECT, CHANGES = "approve", "reject", "request_changes"
+OUTCOME_OF = {APPROVE: "approved", REJECT: "rejected", CHANGES: "changes_requested"}
+REASON_MODAL = "decision_reason"
+MAX_REASON = 2000
+
+
+class BadButton(ValueError):
+    """A button value that is not one this app posted."""
+
+
+def button_value(request_id: int, revision: int, step: int) -> str:
+    return json.dumps({"r": request_id, "v": revision, "s": step}, separators=(",", ":"))
+
+
+def read_button_value(value: Any) -> Tuple[int, int, int]:
+    try:
+        data = json.loads(value)
+        ids = data["r"], data["v"], data["s"]
+    except (TypeError, ValueError, KeyError):
+        raise BadButton("this button was not made by microbuy") from None
+    if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids):
+        raise BadButton("this button was not made by microbuy")
+    return ids
+
+
+class Approvals:
+    def __init__(self, sessions: sessionmaker, policy: Callable[[], LoadedPolicy]):
+        self.sessions = sessions
+        self.policy = policy
+
+    # -- posting ----------------------------------------------------------------------------------
+
+    def post_for_approval(self, client: WebClient, request_id: int) -> None:
+        """Post the request's justification with decision buttons for its current step."""
+        policy = self.policy()
+        with self.sessions() as session:
+            req = storage.get_request(session, request_id)
+            channel = policy.rules.approval.cost_centres[req.cost_centre].channel
+            blocks, text = self._post(req, policy)
+        client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+
+    def _post(self, req, policy: LoadedPolicy, outcome_line: Optional[str] = None) -> Tuple[List[dict], str]:
+        language = policy.rules.pack.default_language
+        # Room for the waiting line, the buttons and the outcome line under the 50-block limit.
+        blocks, text = render_justification(req, policy, language, max_blocks=47)
+        blocks = list(blocks)
+        step = req.route[req.approval_step] if req.status == storage.Status.SUBMITTED.value else None
+        if step is not None:
+            who = " or ".join(f"<@{p}>" for p in [*step.get("approvers", []), *step.get("delegates", [])])
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
+                           f"*Waiting for:* {who} ({escape(step.get('name') or step.get('level'))}), "
+                           f"step {req.approval_step + 1} of {len(req.route)}"}})
+            value = button_value(req.id, req.revision, req.approval_step)
+            blocks.append({"type": "actions", "block_id": "decision", "elements": [
+                {"type": "button", "action_id": APPROVE, "style": "primary", "value": value,
+                 "text": {"type": "plain_text", "text": "Approve"}},
+                {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
+                 "text": {"type": "plain_text", "text": "Reject"}},
+                {"type": "button", "action_id": CHANGES, "value": value,
+                 "text": {"type": "plain_text", "text": "Request changes"}},
+            ]})
+            text = f"{req.reference} is waiting for {who}: {text}"
+        if outcome_line:
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": outcome_line}]})
+        return blocks[:50], text[:3000]
+
+    # -- deciding ---------------------------------------------------------------------------------
+
+    def decide(self, client: WebClient, *, user: str, value: Any, outcome: str, channel: Optional[str],
+               message_ts: Optional[str], reason: Optional[str] = None) -> None:
+        """Record `user`'s decision from a button (or the reason modal); refuse and audit otherwise."""
+        try:
+            request_id, revision, step = read_button_value(value)
+        except BadButton as exc:
+            self._refuse(client, user, channel, str(exc), None, value)
+            return
+        policy = self.policy()
+        try:
+            with self.sessions() as session:
+                result = storage.record_decision(session, request_id, revision=revision, step=step, approver=user,
+                                                 outcome=outcome, reason=reason)
+                session.commit()
+                req = result.request
+                decision = result.decision
+                when = decision.decided_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+                line = self._outcome_line(outcome, user, when, reason, decision.on_behalf_of)
+                blocks, text = self._post(req, policy, outcome_line=line)
+                reference, requester, final = req.reference, req.requester, result.final
+                next_step = None if final else req.route[req.approval_step]
+        except (storage.SelfApproval, storage.StaleDecision, storage.NotAuthorized, storage.NotFound) as exc:
+            self._refuse(client, user, channel, str(exc), request_id, value)
+            return
+        except SQLAlchemyError:
+            log.exception("decision by %s on request %s not recorded", user, request_id)
+            self._ephemeral(client, channel, user, "Your decision could NOT be recorded (the database is not "
+                                                   "answering). Nothing changed; please click again in a minute.")
+            return
+        if channel and message_ts:
+            try:
+                client.chat_update(channel=channel, ts=message_ts, text=text, blocks=blocks)
+            except SlackApiError as exc:
+                log.error("could not update the approval post of %s: %s", reference, exc.response.get("error"))
+        self._tell_requester(client, requester, reference, outcome, user, reason, final, next_step)
+
+    @staticmethod
+    def _outcome_line(outcome: str, user: str, when: str, reason: Optional[str], on_behalf: Optional[str]) -> str:
+        verb = {"approved": "✅ Approved", "rejected": "❌ Rejected", "changes_requested": "↩️ Changes requested"}[outcome]
+        who = f"<@{user}>" + (f" (for {', '.join(f'<@{p}>' for p in on_behalf.split(','))})" if on_behalf else "")
+        line = f"{verb} by {who} on {when}"
+        if reason:
+            line += f": {escape(reason)}"
+        return line
+
+    def _tell_requester(self, client: WebClient, requester: str, reference: str, outcome: str, user: str,
+                        reason: Optional[str], final: bool, next_step: Optional[Dict[str, Any]]) -> None:
+        if outcome == "approved" and not final and next_step is not None:
+            who = " or ".join(f"<@{p}>" for p in next_step.get("approvers", []))
+            text = f"{reference} was approved by <@{user}>; it now goes to {who} ({escape(next_step.get('name'))})."
+        elif outcome == "approved":
+            text = f"✅ {reference} was approved by <@{user}>. You may buy it now; tell me when it's bought."
+        elif outcome == "rejected":
+            text = f"❌ {reference} was rejected by <@{user}>" + (f": {escape(reason)}" if reason else ".")
+        else:
+            text = f"↩️ <@{user}> asked for changes to {reference}" + (f": {escape(reason)}" if reason else ".")
+        try:
+            channel = client.conversations_open(users=requester)["channel"]["id"]
+            client.chat_postMessage(channel=channel, text=text)
+        except SlackApiError as exc:
+            log.error("could not tell %s about %s: %s", requester, reference, exc.response.get("error"))
+
+    def _refuse(self, client: WebClient, user: str, channel: Optional[str], why: str, request_id: Optional[int],
+                value: Any) -> None:
+        try:
+            with self.sessions.begin() as session:
+                storage.append_audit(session, actor=user, action="decision.refused", request_id=request_id,
+                                     data={"why": why, "button": str(value)[:500]})
+        except SQLAlchemyError:
+            log.exception("refused click by %s not audited", user)
+        self._ephemeral(client, channel, user, f"Your click was not recorded: {escape(why)}")
+
+    @staticmethod
+    def _ephemeral(client: WebClient, channel: Optional[str], user: str, text: str) -> None:
+        try:
+            if channel:
+                client.chat_postEphemeral(channel=channel, user=user, text=text)
+            else:
+                dm = client.conversations_open(users=user)["channel"]["id"]
+                client.chat_postMessage(channel=dm, text=text)
+        except SlackApiError as exc:
+            log.error("could not tell %s: %s", user, exc.response.get("error"))
+
+    # -- the reason modal -------------------------------------------------------------------------
+
+    @staticmethod
+    def reason_modal(outcome: str, value: str, channel: Optional[str], message_ts: Optional[str]) -> dict:
+        title = "Reject" if outcome == "rejected" else "Request changes"
+        label = "Why is it rejected?" if outcome == "rejected" else "What should the requester change?"
+        return {
+            "type": "modal",
+            "callback_id": REASON_MODAL,
+            "private_metadata": json.dumps({"outcome": outcome, "value": value, "channel": channel, "ts": message_ts}),
+            "title": {"type": "plain_text", "text": title},
+            "submit": {"type": "plain_text", "text": title},
+            "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": [{
+                "type": "input", "block_id": "reason",
+                "label": {"type": "plain_text", "text": label},
+                "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                            "max_length": MAX_REASON},
+            }],
+        }
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

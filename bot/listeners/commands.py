@@ -1,0 +1,19 @@
+"""/buy: start a purchase (with what follows the command, if anything) in the requester's DM."""
+from __future__ import annotations
+
+from slack_bolt import App
+
+
+def register(app: App, services) -> None:
+    @app.command("/buy")
+    def buy(ack, command, client):
+        ack()  # within Slack's 3 seconds; the conversation follows in the DM
+        if not services.first_time(command.get("trigger_id"), "command"):
+            return
+        channel = services.conversation.dm_channel(client, command["user_id"])
+        if channel is None:
+            return
+        text = (command.get("text") or "").strip()
+        # "/start_purchase" is the intent itself; Rasa would read a bare "/buy" as an unknown intent.
+        message = f"I need to buy {text}" if text else "/start_purchase"
+        services.conversation.relay(client, command.get("team_id"), command["user_id"], channel, message)

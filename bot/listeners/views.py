@@ -1,0 +1,25 @@
+"""Modal submissions: the reason for rejecting or asking for changes."""
+from __future__ import annotations
+
+import json
+
+from slack_bolt import App
+
+from ..approvals import REASON_MODAL
+
+
+def register(app: App, services) -> None:
+    @app.view(REASON_MODAL)
+    def reason_given(ack, body, view, client):
+        reason = ((view.get("state", {}).get("values", {}).get("reason", {}).get("reason", {}) or {}).get("value") or "").strip()
+        if not reason:
+            ack(response_action="errors", errors={"reason": "Please give a reason; the requester will read it."})
+            return
+        ack()
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        services.approvals.decide(client, user=body["user"]["id"], value=meta.get("value"),
+                                  outcome=meta.get("outcome") if meta.get("outcome") in ("rejected", "changes_requested") else "rejected",
+                                  channel=meta.get("channel"), message_ts=meta.get("ts"), reason=reason)

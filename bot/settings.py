@@ -1,0 +1,64 @@
+"""The Slack app's settings, all from the environment; a missing or wrong one stops start-up with
+a message that names it (and never prints a secret's value)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import List, Mapping, Optional
+from urllib.parse import urlsplit
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+DEFAULT_PORT = 3000
+
+
+class SettingsError(ValueError):
+    """Every problem with the settings, one line each."""
+
+    def __init__(self, problems: List[str]):
+        self.problems = problems
+        super().__init__("the Slack app cannot start:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    signing_secret: Optional[str]
+    app_token: Optional[str]
+    slack_api_url: str
+    rasa_url: str
+    port: int
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        problems: List[str] = []
+        get = lambda name: (env.get(name) or "").strip()  # noqa: E731
+        bot_token, app_token, secret = get("SLACK_BOT_TOKEN"), get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")
+        if not bot_token:
+            problems.append("SLACK_BOT_TOKEN is not set: the bot token (xoxb-...) from the app's OAuth & Permissions page")
+        elif not bot_token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        if app_token and not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
+        if not app_token and not secret:
+            problems.append("SLACK_SIGNING_SECRET is not set: HTTP mode (no SLACK_APP_TOKEN) checks every request's "
+                            "signature with it (Basic Information > App Credentials)")
+        api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        rasa_url = get("RASA_URL") or DEFAULT_RASA_URL
+        for name, url in (("SLACK_API_URL", api_url), ("RASA_URL", rasa_url)):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                problems.append(f"{name} must be an http(s) URL such as {DEFAULT_SLACK_API_URL if name == 'SLACK_API_URL' else DEFAULT_RASA_URL}, not {url!r}")
+        port_text = get("PORT") or str(DEFAULT_PORT)
+        port = int(port_text) if port_text.isdigit() else -1
+        if not 0 < port < 65536:
+            problems.append(f"PORT must be a port number (1-65535), not {port_text!r}")
+        if problems:
+            raise SettingsError(problems)
+        if not api_url.endswith("/"):
+            api_url += "/"
+        return cls(bot_token, secret or None, app_token or None, api_url, rasa_url.rstrip("/"), port)

@@ -1,0 +1,55 @@
+"""Helpers for the Slack app's tests: the stand-in Slack as a test sees it, and reading posts."""
+from __future__ import annotations
+
+import time
+
+from standin import Deliverer, Workspace
+
+SECRET = "test-signing-secret"
+TODAY = "2026-11-25"
+APPROVALS = "C0APPROVALS"
+REQUESTER, MANAGER, DIRECTOR = "U09NADIA", "U01AMINA", "U02MARC"
+
+
+class Slack:
+    """The stand-in workspace, the deliverer of people's actions, and the running bot."""
+
+    def __init__(self, workspace: Workspace, deliver: Deliverer, app, database_url: str):
+        self.workspace, self.deliver, self.app, self.database_url = workspace, deliver, app, database_url
+
+    def bot_messages(self, channel: str):
+        return [m for m in self.workspace.messages(channel) if m.bot_id]
+
+    def settle(self, channel: str, before: int, timeout: float = 30.0, quiet: float = 0.6):
+        """Wait for the bot's replies in `channel` after `before` of them, until it goes quiet."""
+        self.workspace.wait_for(lambda: len(self.bot_messages(channel)) > before, timeout=timeout)
+        count, still = len(self.bot_messages(channel)), time.monotonic()
+        while time.monotonic() - still < quiet:
+            time.sleep(0.1)
+            now = len(self.bot_messages(channel))
+            if now != count:
+                count, still = now, time.monotonic()
+        return self.bot_messages(channel)[before:]
+
+    def say(self, user: str, text: str):
+        channel = self.workspace.dm(user).id
+        before = len(self.bot_messages(channel))
+        delivery = self.deliver.message(user, channel, text)
+        assert delivery.status == 200, delivery.response_body
+        return self.settle(channel, before)
+
+
+def text_of(messages) -> str:
+    parts = []
+    for message in messages:
+        parts.append(message.text or "")
+        for block in message.blocks or []:
+            if block.get("type") == "section":
+                parts.append(block["text"]["text"])
+            elif block.get("type") == "context":
+                parts.extend(e.get("text", "") for e in block["elements"])
+    return "\n".join(parts)
+
+
+def buttons_of(message):
+    return [e for b in (message.blocks or []) if b.get("type") == "actions" for e in b["elements"]]
