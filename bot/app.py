@@ -18,6 +18,7 @@ from policies import LoadedPolicy, PolicyError, load_policy, policy_path
 from . import listeners
 from .approvals import Approvals
 from .conversation import Conversation
+from .delivery import AfterApproval
 from .rasa import RasaClient
 from .settings import Settings
 
@@ -55,10 +56,12 @@ class PolicyInForce:
 class Services:
     """What the listeners share."""
 
-    def __init__(self, sessions: sessionmaker, conversation: Conversation, approvals: Approvals):
+    def __init__(self, sessions: sessionmaker, conversation: Conversation, approvals: Approvals,
+                 after_approval: AfterApproval):
         self.sessions = sessions
         self.conversation = conversation
         self.approvals = approvals
+        self.after_approval = after_approval
 
     def first_time(self, key: Optional[str], kind: str) -> bool:
         """True once per Slack event, command or click; a retry or a second click gets False."""
@@ -88,9 +91,10 @@ def build_app(settings: Settings, sessions: Optional[sessionmaker] = None,
     sessions = sessions or storage.make_session_factory(storage.make_engine())
     policy = policy or PolicyInForce()
     policy()  # a broken policy stops start-up with its report, rather than failing the first click
-    approvals = Approvals(sessions, policy)
+    after_approval = AfterApproval(sessions, policy)
+    approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message)
     conversation = Conversation(RasaClient(settings.rasa_url), approvals.post_for_approval)
     app = App(client=slack_client(settings), signing_secret=settings.signing_secret or "socket-mode",
               request_verification_enabled=not settings.socket_mode)
-    listeners.register(app, Services(sessions, conversation, approvals))
+    listeners.register(app, Services(sessions, conversation, approvals, after_approval))
     return app

@@ -51,9 +51,12 @@ def read_button_value(value: Any) -> Tuple[int, int, int]:
 
 
 class Approvals:
-    def __init__(self, sessions: sessionmaker, policy: Callable[[], LoadedPolicy]):
+    def __init__(self, sessions: sessionmaker, policy: Callable[[], LoadedPolicy],
+                 approved_message: Optional[Callable[..., List[dict]]] = None):
         self.sessions = sessions
         self.policy = policy
+        # The requester's DM on final approval, with what to do next (delivery.AfterApproval).
+        self.approved_message = approved_message
 
     # -- posting ----------------------------------------------------------------------------------
 
@@ -127,7 +130,8 @@ class Approvals:
                 client.chat_update(channel=channel, ts=message_ts, text=text, blocks=blocks)
             except SlackApiError as exc:
                 log.error("could not update the approval post of %s: %s", reference, exc.response.get("error"))
-        self._tell_requester(client, requester, reference, outcome, user, reason, final, next_step)
+        self._tell_requester(client, requester, reference, outcome, user, reason, final, next_step,
+                             request_id=request_id, revision=revision)
 
     @staticmethod
     def _outcome_line(outcome: str, user: str, when: str, reason: Optional[str], on_behalf: Optional[str]) -> str:
@@ -139,19 +143,23 @@ class Approvals:
         return line
 
     def _tell_requester(self, client: WebClient, requester: str, reference: str, outcome: str, user: str,
-                        reason: Optional[str], final: bool, next_step: Optional[Dict[str, Any]]) -> None:
+                        reason: Optional[str], final: bool, next_step: Optional[Dict[str, Any]],
+                        request_id: Optional[int] = None, revision: Optional[int] = None) -> None:
+        blocks = None
         if outcome == "approved" and not final and next_step is not None:
             who = " or ".join(f"<@{p}>" for p in next_step.get("approvers", []))
             text = f"{reference} was approved by <@{user}>; it now goes to {who} ({escape(next_step.get('name'))})."
         elif outcome == "approved":
             text = f"✅ {reference} was approved by <@{user}>. You may buy it now; tell me when it's bought."
+            if self.approved_message is not None and request_id is not None and revision is not None:
+                blocks = self.approved_message(reference, request_id, revision, approver=user)
         elif outcome == "rejected":
             text = f"❌ {reference} was rejected by <@{user}>" + (f": {escape(reason)}" if reason else ".")
         else:
             text = f"↩️ <@{user}> asked for changes to {reference}" + (f": {escape(reason)}" if reason else ".")
         try:
             channel = client.conversations_open(users=requester)["channel"]["id"]
-            client.chat_postMessage(channel=channel, text=text)
+            client.chat_postMessage(channel=channel, text=text, **({"blocks": blocks} if blocks else {}))
         except SlackApiError as exc:
             log.error("could not tell %s about %s: %s", requester, reference, exc.response.get("error"))
 

@@ -1,0 +1,43 @@
+"""After approval: "I bought it" and its modal, "Received it", "Certify receipt (section 34)"
+(bot/delivery.py does the work; each click is claimed there with its effect)."""
+from __future__ import annotations
+
+from slack_bolt import App
+
+from ..delivery import CERTIFY_RECEIPT, PURCHASE_MODAL, REPORT_PURCHASE, REPORT_RECEIPT
+
+
+def _where(body):
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    message_ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+    return channel, message_ts
+
+
+def register(app: App, services) -> None:
+    flow = services.after_approval
+
+    @app.action(REPORT_PURCHASE)
+    def report_purchase(ack, body, action, client):
+        ack()
+        channel, message_ts = _where(body)
+        flow.open_purchase_form(client, user=body["user"]["id"], value=action.get("value"), channel=channel,
+                                message_ts=message_ts, trigger_id=body.get("trigger_id"))
+
+    @app.view(PURCHASE_MODAL)
+    def purchase_reported(ack, body, view, client):
+        # Acknowledged inside: a bad amount or one above the approval keeps the modal open.
+        flow.purchase_reported(ack, client, user=body["user"]["id"], view=view)
+
+    @app.action(REPORT_RECEIPT)
+    def report_receipt(ack, body, action, client):
+        ack()
+        channel, message_ts = _where(body)
+        flow.report_receipt(client, user=body["user"]["id"], value=action.get("value"), channel=channel,
+                            message_ts=message_ts)
+
+    @app.action(CERTIFY_RECEIPT)
+    def certify_receipt(ack, body, action, client):
+        ack()
+        channel, message_ts = _where(body)
+        flow.certify(client, user=body["user"]["id"], value=action.get("value"), channel=channel,
+                     message_ts=message_ts)
