@@ -94,6 +94,7 @@ def build_app(settings: Settings, sessions: Optional[sessionmaker] = None,
     after_approval = AfterApproval(sessions, policy)
     approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message)
     conversation = Conversation(RasaClient(settings.rasa_url), approvals.post_for_approval)
+    approvals.on_changes_requested = conversation.reopen_for_changes
     app = App(client=slack_client(settings), signing_secret=settings.signing_secret or "socket-mode",
               request_verification_enabled=not settings.socket_mode)
     listeners.register(app, Services(sessions, conversation, approvals, after_approval))

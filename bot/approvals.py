@@ -29,6 +29,11 @@ APPROVE, REJECT, CHANGES = "approve", "reject", "request_changes"
 OUTCOME_OF = {APPROVE: "approved", REJECT: "rejected", CHANGES: "changes_requested"}
 REASON_MODAL = "decision_reason"
 MAX_REASON = 2000
+# The answers an approver may send back to the requester (Slack allows ten checkboxes).
+REVISABLE = {"description": "What is bought", "supplier": "Supplier", "quantity": "Quantity",
+             "unit_price": "Unit price", "province": "Delivery province", "needed_by": "Needed-by date",
+             "justification": "Operational need", "category": "Category", "cost_centre": "Cost centre",
+             "payment_method": "Payment method"}
 
 
 class BadButton(ValueError):
@@ -57,16 +62,27 @@ class Approvals:
         self.policy = policy
         # The requester's DM on final approval, with what to do next (delivery.AfterApproval).
         self.approved_message = approved_message
+        # Sent back for changes: reopen the requester's conversation on the named answers
+        # (set by app.build_app to the conversation relay).
+        self.on_changes_requested: Optional[Callable[..., None]] = None
 
     # -- posting ----------------------------------------------------------------------------------
 
-    def post_for_approval(self, client: WebClient, request_id: int) -> None:
-        """Post the request's justification with decision buttons for its current step."""
+    def post_for_approval(self, client: WebClient, request_id: int,
+                          changes: Optional[Dict[str, Any]] = None) -> None:
+        """Post the request's justification with decision buttons for its current step; after a
+        revision, with what changed."""
         policy = self.policy()
         with self.sessions() as session:
             req = storage.get_request(session, request_id)
             channel = policy.rules.approval.cost_centres[req.cost_centre].channel
             blocks, text = self._post(req, policy)
+            if changes:
+                lines = [f"• {escape(REVISABLE.get(f, f.replace('_', ' ')))}: {escape(old) or '—'} → {escape(new) or '—'}"
+                         for f, (old, new) in sorted(changes.items())]
+                blocks.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text":
+                              f"*Revised (revision {req.revision}); what changed:*\n" + "\n".join(lines)[:2800]}})
+                blocks = blocks[:50]
         client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
 
     def _post(self, req, policy: LoadedPolicy, outcome_line: Optional[str] = None) -> Tuple[List[dict], str]:
@@ -97,7 +113,7 @@ class Approvals:
     # -- deciding ---------------------------------------------------------------------------------
 
     def decide(self, client: WebClient, *, user: str, value: Any, outcome: str, channel: Optional[str],
-               message_ts: Optional[str], reason: Optional[str] = None) -> None:
+               message_ts: Optional[str], reason: Optional[str] = None, fields: Optional[List[str]] = None) -> None:
         """Record `user`'s decision from a button (or the reason modal); refuse and audit otherwise."""
         try:
             request_id, revision, step = read_button_value(value)
@@ -108,14 +124,15 @@ class Approvals:
         try:
             with self.sessions() as session:
                 result = storage.record_decision(session, request_id, revision=revision, step=step, approver=user,
-                                                 outcome=outcome, reason=reason)
+                                                 outcome=outcome, reason=reason,
+                                                 fields_to_revisit=fields if outcome == "changes_requested" else None)
                 session.commit()
                 req = result.request
                 decision = result.decision
                 when = decision.decided_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                 line = self._outcome_line(outcome, user, when, reason, decision.on_behalf_of)
                 blocks, text = self._post(req, policy, outcome_line=line)
-                reference, requester, final = req.reference, req.requester, result.final
+                reference, requester, final, team_id = req.reference, req.requester, result.final, req.team_id
                 next_step = None if final else req.route[req.approval_step]
         except (storage.SelfApproval, storage.StaleDecision, storage.NotAuthorized, storage.NotFound) as exc:
             self._refuse(client, user, channel, str(exc), request_id, value)
@@ -130,6 +147,10 @@ class Approvals:
                 client.chat_update(channel=channel, ts=message_ts, text=text, blocks=blocks)
             except SlackApiError as exc:
                 log.error("could not update the approval post of %s: %s", reference, exc.response.get("error"))
+        if outcome == "changes_requested" and self.on_changes_requested is not None:
+            # The conversation itself tells the requester, and asks the named answers again.
+            self.on_changes_requested(client, team_id, requester, request_id, fields or [])
+            return
         self._tell_requester(client, requester, reference, outcome, user, reason, final, next_step,
                              request_id=request_id, revision=revision)
 
@@ -202,7 +223,12 @@ class Approvals:
                 "label": {"type": "plain_text", "text": label},
                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
                             "max_length": MAX_REASON},
-            }],
+            }] + ([] if outcome == "rejected" else [{
+                "type": "input", "block_id": "fields", "optional": True,
+                "label": {"type": "plain_text", "text": "Answers the requester should give again"},
+                "element": {"type": "checkboxes", "action_id": "fields", "options": [
+                    {"text": {"type": "plain_text", "text": label}, "value": key} for key, label in REVISABLE.items()]},
+            }]),
         }
 
 

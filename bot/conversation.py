@@ -5,6 +5,7 @@ is in the database and goes to its approvers (approvals.post_for_approval).
 """
 from __future__ import annotations
 
+import json
 import logging
 from typing import Callable, Optional
 
@@ -22,9 +23,9 @@ MAX_TEXT = 10_000
 
 
 class Conversation:
-    def __init__(self, rasa: RasaClient, on_submitted: Callable[[WebClient, int], None]):
+    def __init__(self, rasa: RasaClient, on_submitted: Callable[..., None]):
         self.rasa = rasa
-        self.on_submitted = on_submitted
+        self.on_submitted = on_submitted  # (client, request_id, changes=None): post for approval
 
     def relay(self, client: WebClient, team_id: str, user_id: str, channel: str, text: str) -> None:
         """Send the requester's text to Rasa and post every reply in `channel`."""
@@ -38,8 +39,18 @@ class Conversation:
         for message in rendered.messages:
             client.chat_postMessage(channel=channel, **message)
         for custom in rendered.customs:
-            if custom.get("type") == "submitted" and isinstance(custom.get("request_id"), int):
-                self.on_submitted(client, custom["request_id"])
+            if custom.get("type") in ("submitted", "resubmitted") and isinstance(custom.get("request_id"), int):
+                changes = custom.get("changes") if isinstance(custom.get("changes"), dict) else None
+                self.on_submitted(client, custom["request_id"], changes=changes)
+
+    def reopen_for_changes(self, client: WebClient, team_id: Optional[str], user_id: str, request_id: int,
+                           fields: list) -> None:
+        """An approver sent `request_id` back: the requester's conversation asks the named answers."""
+        channel = self.dm_channel(client, user_id)
+        if channel is None:
+            return
+        message = "/revise_request" + json.dumps({"request_id": request_id, "fields": list(fields)})
+        self.relay(client, team_id or "T0", user_id, channel, message)
 
     def dm_channel(self, client: WebClient, user_id: str) -> Optional[str]:
         try:

@@ -53,6 +53,8 @@ class Draft:
     today: date
     language: str = "en"
     values: Dict[str, Any] = field(default_factory=dict)  # slot -> value as the request takes it
+    # A stored request being revised: not its own past purchase when checking for splitting.
+    exclude_request_id: Optional[int] = None
 
     @property
     def locale(self) -> str:
@@ -180,7 +182,8 @@ class Draft:
         return data
 
     def evaluate(self, session: Session, stand_ins: bool = True) -> Evaluation:
-        _, evaluation = judge(session, self.policy, self.request_data(stand_ins=stand_ins), self.today, self.language)
+        _, evaluation = judge(session, self.policy, self.request_data(stand_ins=stand_ins), self.today, self.language,
+                              exclude_request_id=self.exclude_request_id)
         return evaluation
 
     def findings_to_tell(self, evaluation: Evaluation) -> List[Finding]:
@@ -205,10 +208,10 @@ def _title(description: str) -> str:
 
 
 def draft_from_slots(policy: LoadedPolicy, requester: str, today: date, language: str,
-                     slots: Mapping[str, Any]) -> Tuple[Draft, Dict[str, str]]:
+                     slots: Mapping[str, Any], exclude_request_id: Optional[int] = None) -> Tuple[Draft, Dict[str, str]]:
     """A draft from stored slot values, each read again; the second value maps slot -> problem
     for every answer that no longer reads (it may have been stored while checks were down)."""
-    draft = Draft(policy, requester, today, language)
+    draft = Draft(policy, requester, today, language, exclude_request_id=exclude_request_id)
     problems: Dict[str, str] = {}
     for slot in ANSWER_SLOTS:
         raw = slots.get(slot)

@@ -5,7 +5,7 @@ import json
 
 from slack_bolt import App
 
-from ..approvals import REASON_MODAL
+from ..approvals import REASON_MODAL, REVISABLE
 
 
 def register(app: App, services) -> None:
@@ -20,6 +20,8 @@ def register(app: App, services) -> None:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
             meta = {}
+        picked = (view.get("state", {}).get("values", {}).get("fields", {}).get("fields", {}) or {}).get("selected_options") or []
+        fields = [option.get("value") for option in picked if option.get("value") in REVISABLE]
         services.approvals.decide(client, user=body["user"]["id"], value=meta.get("value"),
                                   outcome=meta.get("outcome") if meta.get("outcome") in ("rejected", "changes_requested") else "rejected",
-                                  channel=meta.get("channel"), message_ts=meta.get("ts"), reason=reason)
+                                  channel=meta.get("channel"), message_ts=meta.get("ts"), reason=reason, fields=fields)

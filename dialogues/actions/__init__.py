@@ -3,4 +3,4 @@
 purchase_form: checks each answer; questions: questions worded from the policy and the summary;
 changes: changing an answer; detours: help, why, status, "can I buy", cancel; submit: storing.
 """
-from . import changes, detours, purchase_form, questions, submit  # noqa: F401  (registers the actions)
+from . import changes, detours, purchase_form, questions, revision, submit  # noqa: F401  (registers the actions)

@@ -27,8 +27,10 @@ def draft_of(tracker: Tracker, overrides: Optional[Dict[str, Any]] = None,
     policy = services.POLICY.get()
     slots = {slot: tracker.get_slot(slot) for slot in ANSWER_SLOTS if slot not in skip}
     slots.update(overrides or {})
+    revising = tracker.get_slot("revising")
     return draft_from_slots(policy, requester_of(tracker.sender_id), services.today(policy),
-                            language_of(tracker, policy), slots)
+                            language_of(tracker, policy), slots,
+                            exclude_request_id=revising.get("id") if isinstance(revising, dict) else None)
 
 
 def block_record(finding: Finding, policy: LoadedPolicy, language: str) -> Dict[str, Any]:
@@ -59,7 +61,8 @@ def tell_blocks(dispatcher: CollectingDispatcher, findings: List[Finding], polic
 def clear_answers() -> List[Dict[str, Any]]:
     """Events that forget every answer of the request in progress."""
     events = [SlotSet(slot, None) for slot in ANSWER_SLOTS]
-    events += [SlotSet(CONFIRM, None), SlotSet("requested_slot", None), SlotSet("last_block", None)]
+    events += [SlotSet(CONFIRM, None), SlotSet("requested_slot", None), SlotSet("last_block", None),
+               SlotSet("revising", None)]
     return events
 
 

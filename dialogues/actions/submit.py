@@ -11,12 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 import storage
-from microbuy.judging import BlockedRequest, judge, record
+from microbuy.judging import BlockedRequest, judge, record, revise
 from policies import BLOCK, RequestError
 
 from .. import services
 from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
-from .common import clear_answers, draft_of, tell_blocks
+from .common import clear_answers, draft_of, field_label, tell_blocks
 from .questions import money, route_text
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,17 @@ class ActionSubmitPurchase(Action):
             return self._back_to_form([*unreadable, *missing])
         if tracker.get_slot(CONFIRM) is not True:
             return self._back_to_form([CONFIRM])
+        revising = tracker.get_slot("revising") or None
+        changes = None
         try:
             with services.sessions().begin() as session:
-                request, evaluation = judge(session, draft.policy, draft.request_data(), draft.today, draft.language)
-                stored = record(session, draft.policy, request, evaluation, team_id=_team_of(tracker.sender_id))
+                request, evaluation = judge(session, draft.policy, draft.request_data(), draft.today, draft.language,
+                                            exclude_request_id=draft.exclude_request_id)
+                if revising:
+                    stored, changes = revise(session, draft.policy, revising["id"], revising["revision"], request,
+                                             evaluation)
+                else:
+                    stored = record(session, draft.policy, request, evaluation, team_id=_team_of(tracker.sender_id))
                 reference, request_id = stored.reference, stored.id
         except RequestError as exc:
             for field, reason in exc.problems:
@@ -51,20 +58,29 @@ class ActionSubmitPurchase(Action):
             told = tell_blocks(dispatcher, blocks, draft.policy, draft.language)
             fields = [slot_of(f.field) for f in blocks if f.field and slot_of(f.field) in ANSWER_SLOTS]
             return self._back_to_form(fields or [CONFIRM], last_block=told[-1] if told else None)
+        except (storage.StaleRevision, storage.InvalidTransition) as exc:
+            dispatcher.utter_message(response="utter_revision_not_possible",
+                                     reference=revising["reference"] if revising else "", why=str(exc))
+            return [ActiveLoop(None), *clear_answers()]
         except (SQLAlchemyError, storage.StorageError) as exc:
             log.exception("the request could not be stored")
             dispatcher.utter_message(response="utter_submit_failed", reason=type(exc).__name__)
             return self._back_to_form([CONFIRM])
-        dispatcher.utter_message(
-            response="utter_submitted", reference=reference, title=request.title or request.description,
-            total=money(evaluation.total, draft), approver=route_text(evaluation, draft),
-        )
-        dispatcher.utter_message(json_message={
-            "type": "submitted",
-            "request_id": request_id,
-            "reference": reference,
-            "evaluation": evaluation.to_dict(),
-        })
+        if revising:
+            changed = ", ".join(field_label(slot_of(field), draft.policy, draft.language) for field in changes) or "none"
+            dispatcher.utter_message(response="utter_resubmitted", reference=reference, changed=changed,
+                                     approver=route_text(evaluation, draft))
+        else:
+            dispatcher.utter_message(
+                response="utter_submitted", reference=reference, title=request.title or request.description,
+                total=money(evaluation.total, draft), approver=route_text(evaluation, draft),
+            )
+        payload = {"type": "resubmitted" if revising else "submitted", "request_id": request_id,
+                   "reference": reference, "evaluation": evaluation.to_dict()}
+        if revising:
+            payload["changes"] = {field: [str(old) if old is not None else None, str(new) if new is not None else None]
+                                  for field, (old, new) in changes.items()}
+        dispatcher.utter_message(json_message=payload)
         return [ActiveLoop(None), *clear_answers()]
 
     @staticmethod

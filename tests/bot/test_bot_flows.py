@@ -192,3 +192,37 @@ def test_slash_command_and_mention_start_the_conversation_in_a_dm(slack):
     before = len(slack.bot_messages(dm))
     slack.deliver.mention(user, APPROVALS, "<@U0BOT> can I buy a webcam on my card?")
     assert "N70" in text_of(slack.settle(dm, before))
+
+
+def test_request_changes_asks_only_the_named_answers_and_reposts_what_changed(slack):
+    _, post = submit_a_purchase(slack, "Best Buy")
+    request_id = json.loads(next(b["value"] for b in buttons_of(post) if b["action_id"] == "approve"))["r"]
+    click(slack, MANAGER, post, "request_changes")
+    modal = slack.workspace.wait_for(lambda: slack.workspace.open_modals(MANAGER), timeout=10)[-1]
+    dm = slack.workspace.dm(REQUESTER).id
+    before = len(slack.bot_messages(dm))
+    posts_before = len(slack.bot_messages(APPROVALS))
+    slack.deliver.view_submission(MANAGER, modal, {"reason": {"reason": "Chapters has it cheaper"},
+                                                   "fields": {"fields": ["supplier"]}})
+    asked = text_of(slack.settle(dm, before))
+    assert "asked for changes" in asked and "Chapters has it cheaper" in asked
+    assert "Who will you buy it from" in asked  # only the supplier is asked again
+    replies = slack.say(REQUESTER, "Chapters")
+    summary = text_of(replies)
+    assert "Here is your request" in summary and "Chapters" in summary and "$56.50" in summary
+    done = slack.say(REQUESTER, "yes")
+    assert "Sent MB-" in text_of(done) and "back for approval" in text_of(done)
+    repost = slack.workspace.wait_for(lambda: slack.bot_messages(APPROVALS)[posts_before:], timeout=20)[-1]
+    shown = text_of([repost])
+    assert "what changed" in shown and "Best Buy → Chapters" in shown
+    value = json.loads(next(b["value"] for b in buttons_of(repost) if b["action_id"] == "approve"))
+    assert value == {"r": request_id, "v": 2, "s": 0}  # the new revision, from the first step
+    # The old post's buttons were for revision 1: a click there is refused.
+    click(slack, MANAGER, post, "approve", value=button_value(request_id, 1, 0))
+    click(slack, MANAGER, repost, "approve")
+    slack.workspace.wait_for(
+        lambda: [m for m in slack.bot_messages(APPROVALS) if m.ts == repost.ts and not buttons_of(m)], timeout=10)
+    sessions = storage.make_session_factory(storage.make_engine(slack.database_url))
+    with sessions() as session:
+        stored = storage.get_request(session, request_id)
+        assert (stored.status, stored.revision, stored.supplier) == ("approved", 2, "Chapters")
