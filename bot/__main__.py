@@ -18,16 +18,24 @@ def main() -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from .app import build_app
+    from .app import build
+    from .reminders import Reminders, interval_from_env, start_reminder_thread
 
     try:
-        app = build_app(settings)
+        interval_s = interval_from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app, services = build(settings)
     except PolicyError as exc:
         print(f"error: the policy is broken:\n{exc.report()}", file=sys.stderr)
         return 3
     except SlackApiError as exc:
         print(f"error: Slack refused the bot token (SLACK_BOT_TOKEN): {exc.response.get('error')}", file=sys.stderr)
         return 2
+    if interval_s:
+        start_reminder_thread(Reminders(services.sessions, services.policy, app.client), interval_s)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

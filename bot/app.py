@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -57,8 +57,9 @@ class Services:
     """What the listeners share."""
 
     def __init__(self, sessions: sessionmaker, conversation: Conversation, approvals: Approvals,
-                 after_approval: AfterApproval):
+                 after_approval: AfterApproval, policy: Optional[Callable[[], LoadedPolicy]] = None):
         self.sessions = sessions
+        self.policy = policy
         self.conversation = conversation
         self.approvals = approvals
         self.after_approval = after_approval
@@ -88,6 +89,12 @@ def slack_client(settings: Settings) -> WebClient:
 
 def build_app(settings: Settings, sessions: Optional[sessionmaker] = None,
               policy: Optional[Callable[[], LoadedPolicy]] = None) -> App:
+    return build(settings, sessions, policy)[0]
+
+
+def build(settings: Settings, sessions: Optional[sessionmaker] = None,
+          policy: Optional[Callable[[], LoadedPolicy]] = None) -> Tuple[App, Services]:
+    """The app and the services its listeners share (sessions, policy), for background work."""
     sessions = sessions or storage.make_session_factory(storage.make_engine())
     policy = policy or PolicyInForce()
     policy()  # a broken policy stops start-up with its report, rather than failing the first click
@@ -97,5 +104,6 @@ def build_app(settings: Settings, sessions: Optional[sessionmaker] = None,
     approvals.on_changes_requested = conversation.reopen_for_changes
     app = App(client=slack_client(settings), signing_secret=settings.signing_secret or "socket-mode",
               request_verification_enabled=not settings.socket_mode)
-    listeners.register(app, Services(sessions, conversation, approvals, after_approval))
-    return app
+    services = Services(sessions, conversation, approvals, after_approval, policy)
+    listeners.register(app, services)
+    return app, services
