@@ -53,3 +53,27 @@ def text_of(messages) -> str:
 
 def buttons_of(message):
     return [e for b in (message.blocks or []) if b.get("type") == "actions" for e in b["elements"]]
+
+
+def submit_a_purchase(slack, supplier: str, user: str = REQUESTER):
+    """A requester's whole conversation in the DM, ending with the Submit button."""
+    slack.say(user, f"I need to buy a box of pens from {supplier} for about $25")
+    for answer in ["100200", "2", "Ontario", "2026-12-15", "for the team's sprint planning", "no"]:
+        slack.say(user, answer)
+    replies = slack.say(user, "not sure")
+    summary = next(m for m in reversed(replies) if any(b.get("value") == "/affirm" for b in buttons_of(m)))
+    submit = next(b for b in buttons_of(summary) if b["value"] == "/affirm")
+    posts_before = len(slack.bot_messages(APPROVALS))
+    dm = slack.workspace.dm(user).id
+    before = len(slack.bot_messages(dm))
+    delivery = slack.deliver.block_action(user, summary, submit["action_id"], submit["value"])
+    assert delivery.status == 200
+    done = slack.settle(dm, before)
+    post = slack.workspace.wait_for(lambda: slack.bot_messages(APPROVALS)[posts_before:], timeout=20)[-1]
+    # The question's buttons are gone, and a second click on Submit changes nothing.
+    assert not buttons_of(slack.workspace.message(dm, summary.ts))
+    settled = len(slack.bot_messages(dm)), len(slack.bot_messages(APPROVALS))
+    assert slack.deliver.block_action(user, summary, submit["action_id"], submit["value"]).status == 200
+    time.sleep(1.0)
+    assert (len(slack.bot_messages(dm)), len(slack.bot_messages(APPROVALS))) == settled
+    return done, post

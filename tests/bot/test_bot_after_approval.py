@@ -15,7 +15,7 @@ import storage
 from bot.approvals import Approvals
 from microbuy.judging import judge, record
 from policies import load_policy
-from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, text_of
+from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, submit_a_purchase, text_of
 
 # The bot's "today" is the real date in the pack's time zone; a purchase two days ago is always valid.
 BOUGHT_ON = (datetime.now(ZoneInfo("America/Toronto")).date() - timedelta(days=2)).isoformat()
@@ -221,3 +221,19 @@ def test_only_the_requester_reports_the_purchase_and_receipt(slack):
     assert stored(slack, request_id).status == "purchased"
     actions = audit_actions(slack, request_id)
     assert actions.count("purchase.refused") == 1 and actions.count("receipt.refused") == 1
+
+
+def test_from_the_first_message_to_section_34(slack):
+    """The whole life of a purchase through Slack, the dialogue running for real."""
+    _, post = submit_a_purchase(slack, "Home Depot")
+    request_id = json.loads(next(b["value"] for b in buttons_of(post) if b["action_id"] == "approve"))["r"]
+    click(slack, MANAGER, post, "approve")
+    approved_dm = with_button(slack, REQUESTER, "report_purchase", request_id)
+    assert submit_purchase(slack, open_purchase_form(slack, request_id, approved_dm), "$56.50") is None
+    click(slack, REQUESTER, with_button(slack, REQUESTER, "report_receipt", request_id), "report_receipt")
+    click(slack, MANAGER, with_button(slack, MANAGER, "certify_receipt", request_id), "certify_receipt")
+    slack.workspace.wait_for(lambda: stored(slack, request_id).status == "certified", timeout=10)
+    actions = audit_actions(slack, request_id)
+    assert [a for a in actions if a.startswith(("request.", "decision."))] == [
+        "request.created", "request.submitted", "decision.approved", "request.purchased", "request.received",
+        "request.certified"], actions
