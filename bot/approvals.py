@@ -75,6 +75,17 @@ class Approvals:
         policy = self.policy()
         with self.sessions() as session:
             req = storage.get_request(session, request_id)
+            if req.status == storage.Status.APPROVED.value:
+                # Changed after approval but within it (storage kept it approved): nothing to
+                # decide; the requester gets the buttons for the new revision.
+                reference, requester, revision = req.reference, req.requester, req.revision
+                blocks = self.approved_message(reference, request_id, revision) if self.approved_message else None
+                text = f"{reference} changed and is still within what was approved; no new approval is needed."
+                if blocks:
+                    blocks[0]["text"]["text"] = escape(text)
+                dm = client.conversations_open(users=requester)["channel"]["id"]
+                client.chat_postMessage(channel=dm, text=text, **({"blocks": blocks} if blocks else {}))
+                return
             channel = policy.rules.approval.cost_centres[req.cost_centre].channel
             blocks, text = self._post(req, policy)
             if changes:

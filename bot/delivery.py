@@ -39,6 +39,9 @@ from .mrkdwn import escape, truncate
 log = logging.getLogger(__name__)
 
 REPORT_PURCHASE, REPORT_RECEIPT, CERTIFY_RECEIPT = "report_purchase", "report_receipt", "certify_receipt"
+# "Change the request" after approval: the answers reopen in the conversation; a higher total
+# goes back for approval (storage.update_request).
+CHANGE_APPROVED = "change_approved"
 PURCHASE_MODAL = "purchase_report"
 PURCHASE_REFUSED, RECEIPT_REFUSED, CERTIFICATION_REFUSED = "purchase.refused", "receipt.refused", "certification.refused"
 DONE_STATUSES = {storage.Status.PURCHASED.value, storage.Status.RECEIVED.value, storage.Status.CERTIFIED.value}
@@ -123,6 +126,8 @@ class AfterApproval:
             {"type": "actions", "block_id": "after_approval", "elements": [
                 {"type": "button", "action_id": REPORT_PURCHASE, "style": "primary",
                  "value": after_value(request_id, revision), "text": {"type": "plain_text", "text": "I bought it"}},
+                {"type": "button", "action_id": CHANGE_APPROVED, "value": after_value(request_id, revision),
+                 "text": {"type": "plain_text", "text": "Change the request"}},
             ]},
         ]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from ..delivery import CERTIFY_RECEIPT, PURCHASE_MODAL, REPORT_PURCHASE, REPORT_RECEIPT
+from ..delivery import (CERTIFY_RECEIPT, CHANGE_APPROVED, PURCHASE_MODAL, REPORT_PURCHASE, REPORT_RECEIPT,
+                        read_after_value)
+from ..approvals import BadButton
 
 
 def _where(body):
@@ -27,6 +29,22 @@ def register(app: App, services) -> None:
     def purchase_reported(ack, body, view, client):
         # Acknowledged inside: a bad amount or one above the approval keeps the modal open.
         flow.purchase_reported(ack, client, user=body["user"]["id"], view=view)
+
+    @app.action(CHANGE_APPROVED)
+    def change_approved(ack, body, action, client):
+        """The requester changes an approved request (a higher price, say): the conversation
+        reopens on the summary; the dialogue checks it is theirs and still approved."""
+        ack()
+        user = body["user"]["id"]
+        try:
+            request_id, _ = read_after_value(action.get("value"))
+        except BadButton:
+            return
+        channel, message_ts = _where(body)
+        if not services.first_time(f"change:{channel}:{message_ts}:{request_id}", "click"):
+            return
+        team = (body.get("team") or {}).get("id") or body["user"].get("team_id")
+        services.conversation.reopen_for_changes(client, team, user, request_id, [])
 
     @app.action(REPORT_RECEIPT)
     def report_receipt(ack, body, action, client):

@@ -58,7 +58,7 @@ class ActionStartRevision(Action):
             return []
         if requester != requester_of(tracker.sender_id):
             return []  # not this requester's request: say nothing about it
-        if status != storage.Status.CHANGES_REQUESTED.value:
+        if status not in (storage.Status.CHANGES_REQUESTED.value, storage.Status.APPROVED.value):
             dispatcher.utter_message(response="utter_revision_not_possible", reference=reference,
                                      why=f"it is {status.replace('_', ' ')}")
             return []
@@ -68,9 +68,12 @@ class ActionStartRevision(Action):
         for slot in revisit:
             slots[slot] = None
         labels = ", ".join(field_label(slot, policy, language) for slot in revisit) or "the summary"
-        dispatcher.utter_message(response="utter_revision_started", reference=reference,
-                                 approver=approver_names(policy, [approver]) if approver else "Your approver",
-                                 reason=answers.clean(reason)[:500] or "no reason given", fields=labels)
+        if status == storage.Status.APPROVED.value:
+            dispatcher.utter_message(response="utter_revision_of_approved", reference=reference)
+        else:
+            dispatcher.utter_message(response="utter_revision_started", reference=reference,
+                                     approver=approver_names(policy, [approver]) if approver else "Your approver",
+                                     reason=answers.clean(reason)[:500] or "no reason given", fields=labels)
         events = clear_answers()
         events += [SlotSet(slot, value) for slot, value in slots.items()]
         events += [SlotSet("revising", {"id": ids[0], "revision": revision, "reference": reference}),

@@ -49,6 +49,7 @@ class ActionSubmitPurchase(Action):
                 else:
                     stored = record(session, draft.policy, request, evaluation, team_id=_team_of(tracker.sender_id))
                 reference, request_id = stored.reference, stored.id
+                still_approved = stored.status == storage.Status.APPROVED.value
         except RequestError as exc:
             for field, reason in exc.problems:
                 dispatcher.utter_message(response="utter_not_understood_answer", problem=f"{field}: {reason}")
@@ -68,8 +69,11 @@ class ActionSubmitPurchase(Action):
             return self._back_to_form([CONFIRM])
         if revising:
             changed = ", ".join(field_label(slot_of(field), draft.policy, draft.language) for field in changes) or "none"
-            dispatcher.utter_message(response="utter_resubmitted", reference=reference, changed=changed,
-                                     approver=route_text(evaluation, draft))
+            if still_approved:
+                dispatcher.utter_message(response="utter_revised_still_approved", reference=reference, changed=changed)
+            else:
+                dispatcher.utter_message(response="utter_resubmitted", reference=reference, changed=changed,
+                                         approver=route_text(evaluation, draft))
         else:
             dispatcher.utter_message(
                 response="utter_submitted", reference=reference, title=request.title or request.description,

@@ -237,3 +237,27 @@ def test_from_the_first_message_to_section_34(slack):
     assert [a for a in actions if a.startswith(("request.", "decision."))] == [
         "request.created", "request.submitted", "decision.approved", "request.purchased", "request.received",
         "request.certified"], actions
+
+
+def test_a_higher_price_after_approval_goes_back_for_approval(slack):
+    request_id, approved_dm = approved_request(slack, "Lee Valley")
+    posts_before = len(slack.bot_messages(APPROVALS))
+    dm = slack.workspace.dm(REQUESTER).id
+    before = len(slack.bot_messages(dm))
+    click(slack, REQUESTER, approved_dm, "change_approved")
+    opened = text_of(slack.settle(dm, before))
+    assert "Let's change MB-" in opened and "Here is your request" in opened
+    asked = text_of(slack.say(REQUESTER, '/change_answer{"slot_name": "unit_price"}'))
+    assert "How much does one cost" in asked
+    summary = text_of(slack.say(REQUESTER, "30"))
+    assert "$31.50" in summary  # 30.00 + 5% GST, above the $26.25 approved
+    done = text_of(slack.say(REQUESTER, "yes"))
+    assert "back for approval" in done
+    repost = slack.workspace.wait_for(lambda: slack.bot_messages(APPROVALS)[posts_before:], timeout=20)[-1]
+    assert "what changed" in text_of([repost]) and "25.00 → 30.00" in text_of([repost])
+    after = stored(slack, request_id)
+    assert (after.status, after.revision, after.total) == ("submitted", 2, Decimal("31.50"))
+    # The old "I bought it" button was for the approved revision 1: refused now.
+    click(slack, REQUESTER, approved_dm, "report_purchase",
+          value=json.dumps({"r": request_id, "v": 1}, separators=(",", ":")))
+    assert stored(slack, request_id).status == "submitted"
