@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from typing import Callable, Optional, Tuple
 
 from slack_bolt import App
@@ -13,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 import storage
-from policies import LoadedPolicy, PolicyError, load_policy, policy_path
+from policies import LoadedPolicy, PolicyInForce
 
 from . import listeners
 from .approvals import Approvals
@@ -24,33 +23,6 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>")
-
-
-class PolicyInForce:
-    """The last valid policy; a file that fails `microbuy policy check` never replaces it."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._stamp = None
-        self._policy: Optional[LoadedPolicy] = None
-
-    def __call__(self) -> LoadedPolicy:
-        path = policy_path()
-        try:
-            stat = path.stat()
-            stamp = (str(path), stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = None
-        with self._lock:
-            if self._policy is None or stamp != self._stamp:
-                try:
-                    self._policy = load_policy(path)
-                except (PolicyError, OSError) as exc:
-                    if self._policy is None:
-                        raise
-                    log.error("policy %s not reloaded; the rules in force stay: %s", path, exc)
-                self._stamp = stamp
-            return self._policy
 
 
 class Services:

@@ -145,7 +145,7 @@ class _Home:
         self.words = WORDS[self.language]
         self.statuses = STATUS_WORDS[self.language]
         pack = policy.rules.pack
-        self.locale = pack.locales.get(self.language) or pack.locales[pack.default_language]
+        self.locale = pack.locale_for(self.language)
         self.currency = pack.currency
         self.zone = ZoneInfo(pack.timezone)
 

@@ -186,7 +186,7 @@ def justification_values(request: Any, policy: LoadedPolicy, language: str = "en
     answers = dict(_get(request, "answers", {}) or {})
     evaluation = dict(_get(request, "evaluation", {}) or {})
     currency = evaluation.get("currency") or pack.currency
-    locale = pack.locales.get(language) or pack.locales[pack.default_language]
+    locale = pack.locale_for(language)
     zone = ZoneInfo(pack.timezone)
 
     def money(amount: Any) -> str:

@@ -287,7 +287,7 @@ def _money(req: Any, policy: LoadedPolicy) -> str:
         amount = Decimal(str(req.total))
     except (InvalidOperation, TypeError):
         return escape(req.total)
-    locale = pack.locales.get(pack.default_language) or next(iter(pack.locales.values()))
+    locale = pack.locale_for()
     return escape(format_money(amount, currency=currency or pack.currency, locale=locale))
 
 

@@ -58,8 +58,7 @@ class Draft:
 
     @property
     def locale(self) -> str:
-        pack = self.policy.rules.pack
-        return pack.locales.get(self.language) or pack.locales[pack.default_language]
+        return self.policy.rules.pack.locale_for(self.language)
 
     # -- reading answers ----------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
@@ -20,6 +22,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .schema import KNOWN_KEYS, Broken, Policy
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_POLICY = PACKAGE_DIR / "esdc.yml"
@@ -162,3 +166,49 @@ def _same_key(node: CommentedMap, part) -> Optional[object]:
         if str(key) == str(part):
             return key
     return None
+
+
+class PolicyInForce:
+    """The policy in force for a long-running process: the last valid version of the file.
+
+    The file (MICROBUY_POLICY, or the path given) is read again when its path, modification time
+    or size changes. An edit that does not pass `microbuy policy check` never replaces the policy
+    in force: the problem is logged once per edit and the old rules stay. Thread-safe.
+    """
+
+    def __init__(self, path: Optional[os.PathLike | str] = None):
+        self._path = Path(path) if path else None
+        self._lock = threading.Lock()
+        self._stamp: Optional[tuple] = None
+        self._policy: Optional[LoadedPolicy] = None
+
+    @property
+    def path(self) -> Path:
+        return self._path or policy_path()
+
+    def get(self) -> LoadedPolicy:
+        path = self.path
+        try:
+            stat = path.stat()
+            stamp: Optional[tuple] = (str(path), stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if self._policy is not None and stamp == self._stamp:
+                return self._policy
+            try:
+                policy = load_policy(path)
+            except (PolicyError, OSError) as exc:
+                if self._policy is None:
+                    raise
+                report = exc.report() if isinstance(exc, PolicyError) else str(exc)
+                log.error("policy %s not reloaded, the rules in force stay (version %s):\n%s",
+                          path, self._policy.short_version, report)
+                self._stamp = stamp  # say it once per edit, not on every turn
+                return self._policy
+            if self._policy is not None and policy.version != self._policy.version:
+                log.info("policy %s reloaded: version %s -> %s", path, self._policy.short_version, policy.short_version)
+            self._policy, self._stamp = policy, stamp
+            return policy
+
+    __call__ = get

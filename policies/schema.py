@@ -397,6 +397,11 @@ class Pack(Strict):
             raise Broken(problems)
         return values
 
+    def locale_for(self, language: Optional[str] = None) -> str:
+        """The locale money and dates are written in for a language; the default language's if
+        the pack does not have it (or none is given)."""
+        return self.locales.get(language or "") or self.locales[self.default_language]
+
 
 Messages = create_model(
     "Messages", __config__=Strict.Config, **{key: (LocalText, ...) for key in MESSAGES}
@@ -434,6 +439,11 @@ class Policy(Strict):
         if problems:
             raise Broken(problems)
         return values
+
+    def locale_for(self, language: Optional[str] = None) -> str:
+        """The locale money and dates are written in for a language; the default language's if
+        the pack does not have it (or none is given)."""
+        return self.locales.get(language or "") or self.locales[self.default_language]
 
 
 def _ref(path: Path, name, known, what: str) -> Iterator[Tuple[Path, str]]:

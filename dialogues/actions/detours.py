@@ -70,7 +70,7 @@ class ActionCheckStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
         policy = services.POLICY.get()
         language = language_of(tracker, policy)
-        locale = policy.rules.pack.locales.get(language) or policy.rules.pack.locales[policy.rules.pack.default_language]
+        locale = policy.rules.pack.locale_for(language)
         try:
             with services.sessions()() as session:
                 requests = storage.list_requests(session, requester=requester_of(tracker.sender_id), limit=10)
@@ -106,7 +106,7 @@ class ActionCanIBuy(Action):
         language = language_of(tracker, policy)
         default = rules.pack.default_language
         on = services.today(policy)
-        locale = rules.pack.locales.get(language) or rules.pack.locales[default]
+        locale = rules.pack.locale_for(language)
         limit = in_force(rules.limits.per_transaction.amounts, on)
         monthly = in_force(rules.limits.monthly.amounts, on)
         limit_text = format_money(limit.amount, currency=rules.pack.currency, locale=locale) if limit else "—"
