@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from slack_sdk import WebClient
@@ -241,7 +241,3 @@ class Approvals:
                     {"text": {"type": "plain_text", "text": label}, "value": key} for key, label in REVISABLE.items()]},
             }]),
         }
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

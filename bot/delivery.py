@@ -91,8 +91,7 @@ class AfterApproval:
         return datetime.now(ZoneInfo(self.policy().rules.pack.timezone)).date()
 
     def _locale(self) -> str:
-        pack = self.policy().rules.pack
-        return pack.locales.get(pack.default_language) or next(iter(pack.locales.values()))
+        return self.policy().rules.pack.locale_for()
 
     def money(self, amount: Any) -> str:
         if amount is None:
@@ -368,32 +367,17 @@ class AfterApproval:
 
     def report_receipt(self, client: WebClient, *, user: str, value: Any, channel: Optional[str],
                        message_ts: Optional[str]) -> None:
-        try:
-            request_id, revision = read_after_value(value)
-        except BadButton as exc:
-            self._refuse(client, user, channel, RECEIPT_REFUSED, str(exc), None, value)
-            return
         today = self.today()
 
-        def receive(session: Session) -> Tuple[Dict[str, Any], List[str]]:
-            req = storage.get_request(session, request_id, for_update=True)
-            if req.revision != revision:
-                raise Refused(f"{req.reference} was changed since this button was sent")
+        def receive(session: Session, request_id: int) -> Tuple[Dict[str, Any], List[str]]:
             req = storage.mark_received(session, request_id, actor=user, received_on=today)
             snap = self._snapshot(session, req)
             return snap, self.certifiers(snap, list(req.route or []))
 
-        try:
-            done = self._once(click_key(channel, message_ts, REPORT_RECEIPT, request_id, revision), receive)
-        except (Refused, storage.NotAuthorized, storage.InvalidTransition, storage.NotFound, ValueError) as exc:
-            self._refuse(client, user, channel, RECEIPT_REFUSED, str(exc), request_id, value)
-            return
-        except SQLAlchemyError:
-            log.exception("receipt of request %s by %s not recorded", request_id, user)
-            self._tell(client, user, channel, f"Your click was not recorded: {NOT_ANSWERING}")
-            return
+        done = self._button_step(client, user=user, value=value, channel=channel, message_ts=message_ts,
+                                 action_id=REPORT_RECEIPT, refused=RECEIPT_REFUSED, doing="receipt", work=receive)
         if done is None:
-            return  # a second click
+            return  # refused, not recorded, or a second click
         snap, certifiers = done
         who = " or ".join(f"<@{p}>" for p in certifiers) or "an approver"
         if channel and message_ts:
@@ -410,30 +394,14 @@ class AfterApproval:
 
     def certify(self, client: WebClient, *, user: str, value: Any, channel: Optional[str],
                 message_ts: Optional[str]) -> None:
-        try:
-            request_id, revision = read_after_value(value)
-        except BadButton as exc:
-            self._refuse(client, user, channel, CERTIFICATION_REFUSED, str(exc), None, value)
-            return
+        def certify(session: Session, request_id: int) -> Dict[str, Any]:
+            return self._snapshot(session, storage.certify_receipt(session, request_id, actor=user))
 
-        def certify(session: Session) -> Dict[str, Any]:
-            req = storage.get_request(session, request_id, for_update=True)
-            if req.revision != revision:
-                raise Refused(f"{req.reference} was changed since this button was sent")
-            req = storage.certify_receipt(session, request_id, actor=user)
-            return self._snapshot(session, req)
-
-        try:
-            snap = self._once(click_key(channel, message_ts, CERTIFY_RECEIPT, request_id, revision), certify)
-        except (Refused, storage.NotAuthorized, storage.InvalidTransition, storage.NotFound, ValueError) as exc:
-            self._refuse(client, user, channel, CERTIFICATION_REFUSED, str(exc), request_id, value)
-            return
-        except SQLAlchemyError:
-            log.exception("certification of request %s by %s not recorded", request_id, user)
-            self._tell(client, user, channel, f"Your click was not recorded: {NOT_ANSWERING}")
-            return
+        snap = self._button_step(client, user=user, value=value, channel=channel, message_ts=message_ts,
+                                 action_id=CERTIFY_RECEIPT, refused=CERTIFICATION_REFUSED, doing="certification",
+                                 work=certify)
         if snap is None:
-            return  # a second click
+            return  # refused, not recorded, or a second click
         if channel and message_ts:
             self._update(client, channel, message_ts, snap["reference"], [
                 self._certify_section(snap),
@@ -445,6 +413,32 @@ class AfterApproval:
                  f"{snap['certified_on']}. Keep the receipt with your card records.")
 
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _button_step(self, client: WebClient, *, user: str, value: Any, channel: Optional[str],
+                     message_ts: Optional[str], action_id: str, refused: str, doing: str,
+                     work: Callable[[Session, int], Any]) -> Any:
+        """A button's effect, once, on the revision the button was sent for: `work`'s result, or
+        None when the click is refused (explained and audited), not recorded, or a second one."""
+        try:
+            request_id, revision = read_after_value(value)
+        except BadButton as exc:
+            self._refuse(client, user, channel, refused, str(exc), None, value)
+            return None
+
+        def at_revision(session: Session) -> Any:
+            req = storage.get_request(session, request_id, for_update=True)
+            if req.revision != revision:
+                raise Refused(f"{req.reference} was changed since this button was sent")
+            return work(session, request_id)
+
+        try:
+            return self._once(click_key(channel, message_ts, action_id, request_id, revision), at_revision)
+        except (Refused, storage.NotAuthorized, storage.InvalidTransition, storage.NotFound, ValueError) as exc:
+            self._refuse(client, user, channel, refused, str(exc), request_id, value)
+        except SQLAlchemyError:
+            log.exception("%s of request %s by %s not recorded", doing, request_id, user)
+            self._tell(client, user, channel, f"Your click was not recorded: {NOT_ANSWERING}")
+        return None
 
     def _once(self, key: str, work: Callable[[Session], Any]) -> Any:
         """`work` with the click claimed in its transaction: None when it was claimed before.

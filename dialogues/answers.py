@@ -17,6 +17,7 @@ from dateutil import parser as isoparser
 from rapidfuzz import fuzz, process
 
 from policies import AmountError, LoadedPolicy, parse_amount
+from policies.request import MAX_QUANTITY
 
 # Answers longer than this are cut before reading: a request field holds at most 4,000 characters.
 MAX_ANSWER = 4000
@@ -112,7 +113,7 @@ _MULTIPLIERS = {"dozen": 12, "dozens": 12, "douzaine": 12, "douzaines": 12, "hun
 _WHOLE = re.compile(r"(?<![\d.,])(-?)(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)(?![\d]|[.,]\d)")
 
 
-def read_quantity(text: object, maximum: int = 100_000) -> int:
+def read_quantity(text: object, maximum: int = MAX_QUANTITY) -> int:
     """A whole number of units from "3", "1,000", "three", "5 of them", "two dozen"."""
     raw = clean(text)
     if _CURRENCIES.search(raw) or "$" in raw:

@@ -171,8 +171,8 @@ def chat_post_message(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[
     return {"channel": channel.id, "ts": message.ts, "message": message.to_slack(ws.team_id, ws.app_id)}
 
 
-@method("chat.update")
-def chat_update(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[str, Any]:
+def _callers_message(ws: Workspace, args: Dict[str, Any], caller: str, refusal: str):
+    """The channel and ts of a message the caller posted; Slack's error otherwise."""
     channel = _channel(ws, args.get("channel"))
     ts = str(_required(args, "ts", "message_not_found"))
     try:
@@ -180,7 +180,13 @@ def chat_update(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[str, A
     except NotFound as exc:
         raise SlackError(exc.error)
     if message.user != caller:
-        raise SlackError("cant_update_message")
+        raise SlackError(refusal)
+    return channel, ts
+
+
+@method("chat.update")
+def chat_update(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[str, Any]:
+    channel, ts = _callers_message(ws, args, caller, "cant_update_message")
     text, blocks = _message_content(args, required=False)
     if text is None and blocks is None and "attachments" not in args:
         raise SlackError("no_text")
@@ -191,14 +197,7 @@ def chat_update(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[str, A
 
 @method("chat.delete")
 def chat_delete(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[str, Any]:
-    channel = _channel(ws, args.get("channel"))
-    ts = str(_required(args, "ts", "message_not_found"))
-    try:
-        message = ws.message(channel.id, ts)
-    except NotFound as exc:
-        raise SlackError(exc.error)
-    if message.user != caller:
-        raise SlackError("cant_delete_message")
+    channel, ts = _callers_message(ws, args, caller, "cant_delete_message")
     ws.delete(channel.id, ts)
     return {"channel": channel.id, "ts": ts}
 

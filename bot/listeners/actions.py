@@ -7,13 +7,14 @@ from slack_bolt import App
 
 from ..approvals import APPROVE, CHANGES, OUTCOME_OF, REJECT, Approvals
 from ..mrkdwn import escape, truncate
+from .clicks import team_of, where
 
 
 def register(app: App, services) -> None:
     @app.action(re.compile(r"^rasa_button_\d+$"))
     def answer_button(ack, body, action, client):
         ack()
-        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+        channel, _ = where(body)
         message = body.get("message") or {}
         # One answer per question: a second click on the same message does nothing.
         if not services.first_time(f"answer:{channel}:{message.get('ts')}", "click"):
@@ -26,22 +27,20 @@ def register(app: App, services) -> None:
         except Exception:  # noqa: BLE001 - removing the buttons is a courtesy; the answer still goes through
             pass
         user = body["user"]["id"]
-        team = (body.get("team") or {}).get("id") or body["user"].get("team_id")
-        services.conversation.relay(client, team, user, channel, action.get("value", ""))
+        services.conversation.relay(client, team_of(body), user, channel, action.get("value", ""))
 
     @app.action(APPROVE)
     def approve(ack, body, action, client):
         ack()
         if not services.first_time(f"decision:{action.get('action_ts')}:{body['user']['id']}", "click"):
             return
+        channel, message_ts = where(body)
         services.approvals.decide(client, user=body["user"]["id"], value=action.get("value"), outcome="approved",
-                                  channel=(body.get("channel") or {}).get("id"),
-                                  message_ts=(body.get("message") or {}).get("ts"))
+                                  channel=channel, message_ts=message_ts)
 
     @app.action(REJECT)
     @app.action(CHANGES)
     def ask_reason(ack, body, action, client):
         ack()
-        modal = Approvals.reason_modal(OUTCOME_OF[action["action_id"]], action.get("value", ""),
-                                       (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts"))
+        modal = Approvals.reason_modal(OUTCOME_OF[action["action_id"]], action.get("value", ""), *where(body))
         client.views_open(trigger_id=body["trigger_id"], view=modal)

@@ -7,12 +7,7 @@ from slack_bolt import App
 from ..delivery import (CERTIFY_RECEIPT, CHANGE_APPROVED, PURCHASE_MODAL, REPORT_PURCHASE, REPORT_RECEIPT,
                         read_after_value)
 from ..approvals import BadButton
-
-
-def _where(body):
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    message_ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
-    return channel, message_ts
+from .clicks import team_of, where
 
 
 def register(app: App, services) -> None:
@@ -21,7 +16,7 @@ def register(app: App, services) -> None:
     @app.action(REPORT_PURCHASE)
     def report_purchase(ack, body, action, client):
         ack()
-        channel, message_ts = _where(body)
+        channel, message_ts = where(body)
         flow.open_purchase_form(client, user=body["user"]["id"], value=action.get("value"), channel=channel,
                                 message_ts=message_ts, trigger_id=body.get("trigger_id"))
 
@@ -40,22 +35,21 @@ def register(app: App, services) -> None:
             request_id, _ = read_after_value(action.get("value"))
         except BadButton:
             return
-        channel, message_ts = _where(body)
+        channel, message_ts = where(body)
         if not services.first_time(f"change:{channel}:{message_ts}:{request_id}", "click"):
             return
-        team = (body.get("team") or {}).get("id") or body["user"].get("team_id")
-        services.conversation.reopen_for_changes(client, team, user, request_id, [])
+        services.conversation.reopen_for_changes(client, team_of(body), user, request_id, [])
 
     @app.action(REPORT_RECEIPT)
     def report_receipt(ack, body, action, client):
         ack()
-        channel, message_ts = _where(body)
+        channel, message_ts = where(body)
         flow.report_receipt(client, user=body["user"]["id"], value=action.get("value"), channel=channel,
                             message_ts=message_ts)
 
     @app.action(CERTIFY_RECEIPT)
     def certify_receipt(ack, body, action, client):
         ack()
-        channel, message_ts = _where(body)
+        channel, message_ts = where(body)
         flow.certify(client, user=body["user"]["id"], value=action.get("value"), channel=channel,
                      message_ts=message_ts)

@@ -36,64 +36,61 @@ def _buttons(options: Dict[str, str]) -> List[Dict[str, str]]:
     return [{"title": title[:75], "payload": key} for key, title in options.items()]
 
 
-class AskCategory(Action):
+class AskChoice(Action, ABC):
+    """A question answered with one of the policy's choices, as buttons (response utter_choose_<slot>)."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The answer this action asks for."""
+
+    @abstractmethod
+    def options(self, draft: Draft) -> Dict[str, str]:
+        """Each choice's id (the button's payload) and its name in the requester's language."""
+
     def name(self) -> Text:
-        return "action_ask_category"
+        return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher, tracker, domain):
         draft, _ = draft_of(tracker)
-        categories = draft.policy.rules.categories
-        dispatcher.utter_message(response="utter_choose_category",
-                                 buttons=_buttons({k: _text(c.name, draft) for k, c in categories.items()}))
+        dispatcher.utter_message(response=f"utter_choose_{self.slot}", buttons=_buttons(self.options(draft)))
         return []
 
 
-class AskCostCentre(Action):
-    def name(self) -> Text:
-        return "action_ask_cost_centre"
+class AskCategory(AskChoice):
+    slot = "category"
 
-    async def run(self, dispatcher, tracker, domain):
-        draft, _ = draft_of(tracker)
-        centres = draft.policy.rules.approval.cost_centres
-        dispatcher.utter_message(response="utter_choose_cost_centre",
-                                 buttons=_buttons({k: f"{k} {_text(c.name, draft)}" for k, c in centres.items()}))
-        return []
+    def options(self, draft: Draft) -> Dict[str, str]:
+        return {k: _text(c.name, draft) for k, c in draft.policy.rules.categories.items()}
 
 
-class AskProvince(Action):
-    def name(self) -> Text:
-        return "action_ask_province"
+class AskCostCentre(AskChoice):
+    slot = "cost_centre"
 
-    async def run(self, dispatcher, tracker, domain):
-        draft, _ = draft_of(tracker)
-        places = draft.policy.rules.tax.jurisdictions
-        dispatcher.utter_message(response="utter_choose_province",
-                                 buttons=_buttons({k: _text(j.name, draft) for k, j in places.items()}))
-        return []
+    def options(self, draft: Draft) -> Dict[str, str]:
+        return {k: f"{k} {_text(c.name, draft)}" for k, c in draft.policy.rules.approval.cost_centres.items()}
 
 
-class AskDataClassification(Action):
-    def name(self) -> Text:
-        return "action_ask_data_classification"
+class AskProvince(AskChoice):
+    slot = "province"
 
-    async def run(self, dispatcher, tracker, domain):
-        draft, _ = draft_of(tracker)
-        levels = draft.policy.rules.data_classification.levels
-        dispatcher.utter_message(response="utter_choose_data_classification",
-                                 buttons=_buttons({k: _text(name, draft) for k, name in levels.items()}))
-        return []
+    def options(self, draft: Draft) -> Dict[str, str]:
+        return {k: _text(j.name, draft) for k, j in draft.policy.rules.tax.jurisdictions.items()}
 
 
-class AskPaymentMethod(Action):
-    def name(self) -> Text:
-        return "action_ask_payment_method"
+class AskDataClassification(AskChoice):
+    slot = "data_classification"
 
-    async def run(self, dispatcher, tracker, domain):
-        draft, _ = draft_of(tracker)
+    def options(self, draft: Draft) -> Dict[str, str]:
+        return {k: _text(name, draft) for k, name in draft.policy.rules.data_classification.levels.items()}
+
+
+class AskPaymentMethod(AskChoice):
+    slot = "payment_method"
+
+    def options(self, draft: Draft) -> Dict[str, str]:
         methods = draft.policy.rules.payment.methods
-        dispatcher.utter_message(response="utter_choose_payment_method",
-                                 buttons=_buttons({k: _text(methods[k].name, draft) for k in draft.payment_methods()}))
-        return []
+        return {k: _text(methods[k].name, draft) for k in draft.payment_methods()}
 
 
 class AskPaymentReason(Action):

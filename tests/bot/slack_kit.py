@@ -77,3 +77,21 @@ def submit_a_purchase(slack, supplier: str, user: str = REQUESTER):
     time.sleep(1.0)
     assert (len(slack.bot_messages(dm)), len(slack.bot_messages(APPROVALS))) == settled
     return done, post
+
+
+def store_request(sessions, policy, *, supplier: str, requester: str = REQUESTER, total: str = "25.00",
+                  title=None, needed_by: str = "2027-01-20", on=None) -> int:
+    """A request judged and stored as the dialogue stores it (submitted), without a conversation."""
+    from datetime import date
+
+    from microbuy.judging import judge, record
+
+    data = {"requester": requester, "cost_centre": "100200", "category": "office_supplies",
+            "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": total,
+            "province": "AB", "needed_by": needed_by, "data_classification": "unclassified",
+            "payment_method": "acquisition_card", "justification": "workshops"}
+    if title:
+        data["title"] = title
+    with sessions.begin() as session:
+        request, evaluation = judge(session, policy, data, on or date(2026, 11, 25))
+        return record(session, policy, request, evaluation, team_id="T0STANDIN").id

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 import storage
 from bot.approvals import Approvals
-from microbuy.judging import judge, record
 from policies import load_policy
-from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, submit_a_purchase, text_of
+from slack_kit import (APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase,
+                       text_of)
 
 # The bot's "today" is the real date in the pack's time zone; a purchase two days ago is always valid.
 BOUGHT_ON = (datetime.now(ZoneInfo("America/Toronto")).date() - timedelta(days=2)).isoformat()
@@ -32,13 +32,7 @@ def approved_request(slack, supplier: str):
     returns its id and the requester's "approved" DM."""
     policy = load_policy()
     sessions = sessions_of(slack)
-    data = {"requester": REQUESTER, "cost_centre": "100200", "category": "office_supplies",
-            "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": "25.00",
-            "province": "AB", "needed_by": "2026-12-20", "data_classification": "unclassified",
-            "payment_method": "acquisition_card", "justification": "workshops"}
-    with sessions.begin() as session:
-        request, evaluation = judge(session, policy, data, date(2026, 11, 25))
-        request_id = record(session, policy, request, evaluation, team_id="T0STANDIN").id
+    request_id = store_request(sessions, policy, supplier=supplier, needed_by="2026-12-20")
     before = len(slack.bot_messages(APPROVALS))
     Approvals(sessions, lambda: policy).post_for_approval(slack.app.client, request_id)
     post = slack.bot_messages(APPROVALS)[before:][-1]

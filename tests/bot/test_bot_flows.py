@@ -5,29 +5,20 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date
 
 from sqlalchemy import func, select
 
 import storage
 from bot.approvals import Approvals, button_value
-from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, submit_a_purchase, text_of
-from microbuy.judging import judge, record
+from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase, text_of
 from policies import load_policy
 
 
-def stored_request(slack, supplier: str, total: str = "25.00", cost_centre: str = "100200"):
+def stored_request(slack, supplier: str):
     """A request stored directly (as the dialogue would), then posted by the bot for approval."""
     policy = load_policy()
     sessions = storage.make_session_factory(storage.make_engine(slack.database_url))
-    data = {"requester": REQUESTER, "cost_centre": cost_centre, "category": "office_supplies",
-            "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": total,
-            "province": "AB", "needed_by": "2026-12-20", "data_classification": "unclassified",
-            "payment_method": "acquisition_card", "justification": "workshops"}
-    with sessions.begin() as session:
-        request, evaluation = judge(session, policy, data, date(2026, 11, 25))
-        stored = record(session, policy, request, evaluation, team_id="T0STANDIN")
-        request_id = stored.id
+    request_id = store_request(sessions, policy, supplier=supplier, needed_by="2026-12-20")
     before = len(slack.bot_messages(APPROVALS))
     # Posted with the bot's own client, as after a submission in the DM.
     Approvals(sessions, lambda: policy).post_for_approval(slack.app.client, request_id)

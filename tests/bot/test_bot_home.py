@@ -14,12 +14,11 @@ from bot.app import build_app
 from bot.home import home_view
 from bot.server import serve_in_background
 from bot.settings import Settings
-from microbuy.judging import judge, record
 from policies import load_policy
 from standin import Deliverer, StandIn, Workspace
 from standin.blocks import check_view
 
-from slack_kit import APPROVALS, MANAGER, SECRET
+from slack_kit import APPROVALS, MANAGER, SECRET, store_request
 
 REQUESTER = "U06OLIVIA"  # reads English
 FRENCH_REQUESTER = "U09NADIA"  # reads French
@@ -48,15 +47,7 @@ class Home:
 
 
 def store(sessions, policy, requester, supplier, *, title=None, on=date(2026, 11, 25), total="25.00"):
-    data = {"requester": requester, "cost_centre": "100200", "category": "office_supplies",
-            "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": total,
-            "province": "AB", "needed_by": "2027-01-20", "data_classification": "unclassified",
-            "payment_method": "acquisition_card", "justification": "workshops"}
-    if title:
-        data["title"] = title
-    with sessions.begin() as session:
-        request, evaluation = judge(session, policy, data, on)
-        return record(session, policy, request, evaluation, team_id="T0STANDIN").id
+    return store_request(sessions, policy, requester=requester, supplier=supplier, title=title, on=on, total=total)
 
 
 def decide(sessions, request_id, outcome, reason=None):

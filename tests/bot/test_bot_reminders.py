@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from slack_sdk import WebClient
@@ -14,11 +14,10 @@ from sqlalchemy import func, select, update
 
 import storage
 from bot.reminders import Reminders, interval_from_env, start_reminder_thread
-from microbuy.judging import judge, record
 from policies import load_policy
 from standin import StandIn, Workspace
 
-from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER
+from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, store_request
 
 DG = "U03SOPHIE"  # director general of cost centre 100200
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
@@ -45,15 +44,8 @@ class Kit:
         self.remind, self.escalate = hours.remind_after_hours * HOUR, hours.escalate_after_hours * HOUR
 
     def store(self, supplier="Staples", total="25.00", title=None, requester=REQUESTER, started=T0):
-        data = {"requester": requester, "cost_centre": "100200", "category": "office_supplies",
-                "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": total,
-                "province": "AB", "needed_by": "2027-01-20", "data_classification": "unclassified",
-                "payment_method": "acquisition_card", "justification": "workshops"}
-        if title:
-            data["title"] = title
-        with self.sessions.begin() as session:
-            request, evaluation = judge(session, self.policy, data, date(2026, 11, 25))
-            request_id = record(session, self.policy, request, evaluation, team_id="T0STANDIN").id
+        request_id = store_request(self.sessions, self.policy, requester=requester, supplier=supplier, total=total,
+                                   title=title)
         self.set_submitted(request_id, started)
         return request_id
 

@@ -1,14 +1,12 @@
 """Fixtures for the dialogue tests: the trained model, real Rasa stacks, and printed metrics."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy.engine import make_url
 
 from storage.migrate import upgrade
 
 from rasa_stack import METRICS, RasaStack, sender, train_model
+
 
 def pytest_terminal_summary(terminalreporter):
     if METRICS:
@@ -19,7 +17,7 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def dialogue_model():
-    """The dialogue model, trained once (Rasa skips training when nothing changed)."""
+    """The dialogue model, trained once per run, and only when no model of the same data exists."""
     return train_model()
 
 
@@ -36,21 +34,6 @@ def sqlite_stack(dialogue_model, tmp_path_factory, stack_logs):
     stack = RasaStack(url, dialogue_model, stack_logs).start()
     yield stack
     stack.stop()
-
-
-@pytest.fixture
-def new_postgres_url(postgres_admin_engine):
-    """A migrated PostgreSQL database for one test, dropped afterwards."""
-    name = f"microbuy_dialogue_{uuid.uuid4().hex[:12]}"
-    with postgres_admin_engine.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(str(postgres_admin_engine.url)).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with postgres_admin_engine.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

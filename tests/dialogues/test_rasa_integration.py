@@ -180,8 +180,8 @@ def test_action_server_stopped_mid_form_gives_a_clear_error_not_a_submission(
 
 @pytest.mark.postgres
 def test_conversation_survives_a_rasa_restart_on_postgres_with_redis_locks(
-        dialogue_model, new_postgres_url, tmp_path, new_sender):
-    stack = RasaStack(new_postgres_url, dialogue_model, tmp_path,
+        dialogue_model, postgres_url, tmp_path, new_sender):
+    stack = RasaStack(postgres_url, dialogue_model, tmp_path,
                       extra_env={"REDIS_URL": "redis://127.0.0.1:6379/3"}).start()
     try:
         supplier = "Costco"
@@ -194,7 +194,7 @@ def test_conversation_survives_a_rasa_restart_on_postgres_with_redis_locks(
         assert "$50.40" in texts(replies)  # 4 x $12 + 5% GST
         done = stack.say(new_sender, "yes")
         assert [p["type"] for p in customs(done)] == ["submitted"]
-        assert [(s[1], s[2]) for s in stored_for_team(new_postgres_url, new_sender)] == [(supplier, Decimal("50.40"))]
+        assert [(s[1], s[2]) for s in stored_for_team(postgres_url, new_sender)] == [(supplier, Decimal("50.40"))]
     finally:
         stack.stop()
     log = "\n".join(p.read_text() for p in tmp_path.glob("rasa-*.log"))
