@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 # Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.
 export UV_PYTHON_PREFERENCE := system
 
-.PHONY: help setup run test check-policies services clean
+.PHONY: help setup run test check-policies services browser clean
 
 help:
 	@echo "make run    set up, then evaluate the example requests (policies/examples)"
@@ -48,7 +48,11 @@ run: setup
 services:
 	@.ci/services
 
-test: $(STAMP) services
+# Chromium for the browser tests (Debian's package; Playwright drives it).
+browser:
+	@.ci/browser
+
+test: $(STAMP) services browser
 	$(BIN)/pytest
 
 clean:
