@@ -103,7 +103,7 @@ class Approvals:
         blocks = list(blocks)
         step = req.route[req.approval_step] if req.status == storage.Status.SUBMITTED.value else None
         if step is not None:
-            who = " or ".join(f"<@{p}>" for p in [*step.get("approvers", []), *step.get("delegates", [])])
+            who = " or ".join(f"<@{p}>" for p in storage.step_deciders(step))
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
                            f"*Waiting for:* {who} ({escape(step.get('name') or step.get('level'))}), "
                            f"step {req.approval_step + 1} of {len(req.route)}"}})

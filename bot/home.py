@@ -187,7 +187,7 @@ class _Home:
             step = self.current_step(req)
             if step is None:
                 return ""
-            who = mentions([*(step.get("approvers") or []), *(step.get("delegates") or [])], w["or"])
+            who = mentions(storage.step_deciders(step), w["or"])
             where = w["step"].format(number=(req.approval_step or 0) + 1, count=len(req.route or []))
             return f"{who} ({escape(self.level_name(step))}, {where})"
         if status == storage.Status.APPROVED.value:
@@ -245,7 +245,7 @@ def _header(text: str) -> dict:
 
 
 def waiting_for_user(session: Session, user_id: str, limit: int = PENDING_SCAN) -> List[Any]:
-    """Submitted requests whose current step names `user_id` as approver or delegate, newest first.
+    """Submitted requests whose current step `user_id` may decide (approver, delegate, escalated to), newest first.
 
     Reads the submitted requests and filters in Python (the route is JSON); fine at this size.
     """
@@ -255,7 +255,7 @@ def waiting_for_user(session: Session, user_id: str, limit: int = PENDING_SCAN) 
             continue  # nobody decides on their own request (storage.record_decision refuses it)
         route = req.route or []
         step = route[req.approval_step] if 0 <= (req.approval_step or 0) < len(route) else None
-        if step and user_id in [*(step.get("approvers") or []), *(step.get("delegates") or [])]:
+        if step and user_id in storage.step_deciders(step):
             found.append(req)
     return found
 

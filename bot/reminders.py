@@ -13,13 +13,13 @@ latest decision of the current revision when `approval_step` > 0, else at `submi
   escalation level get a DM saying who the request waits for and asking them to follow up, and
   the requester is told to whom it was escalated (or that there is nobody higher to tell).
 
-**Escalation notifies; it does not reroute.** The escalation level is `escalates_to` of the
+**Escalation hands the decision up as well.** The escalation level is `escalates_to` of the
 current step's level, its people resolved as routing does (the cost centre's own approvers for
 that level, else the department-wide ones), leaving out the requester and the step's own
 approvers and delegates; a level with nobody left passes further up the chain. Those people are
-asked to follow up with the waiting approver: they cannot decide in the step's place, because
-`storage.record_decision` only accepts the route's approvers and delegates, and the route is not
-changed. The decision buttons stay with the step's approvers.
+added to the step with `storage.escalate_step` (audited `decision.escalated`): from then on they
+may decide it with the buttons on the approval post, in the step approvers' place (credited as
+acting on their behalf, like a delegate); the step's own approvers keep their buttons too.
 
 Once only: each action is claimed with `storage.claim_event` ("remind:{id}:{revision}:{step}",
 "escalate:{id}:{revision}:{step}") in the same transaction as its audit entry
@@ -106,6 +106,8 @@ class Reminders:
                 line = f"failed: {due.what} MB-{due.request_id:06d} (revision {due.revision}, step {due.step}): {exc}; retried next run"
                 log.error("%s", line)
                 done.append(line)
+            except storage.StaleDecision:
+                continue  # decided or edited while this run was acting: the next run sees the new state
             except SQLAlchemyError:
                 log.exception("%s of request %s not done; retried next run", due.what, due.request_id)
                 done.append(f"failed: {due.what} MB-{due.request_id:06d}: database error; retried next run")
@@ -184,6 +186,8 @@ class Reminders:
                         f"told {req.requester}")
             storage.append_audit(session, actor=ACTOR, action="reminder.escalated", request_id=req.id,
                                  data={**about.data, "to_level": level, "to": people})
+            storage.escalate_step(session, req.id, revision=due.revision, step=due.step, level=level,
+                                  people=people, actor=ACTOR)
             messages = {person: about.escalation(level) for person in people}
             messages[req.requester] = about.escalated(level, people)
             self._send(messages)
@@ -240,11 +244,12 @@ class _About:
     def escalation(self, level: str) -> str:
         return (f"Escalation: {self.what} has waited {self.hours} hours for {self.waiting_for} "
                 f"({self.level_name(self.step.get('level'))}) in {self.channel}. As "
-                f"{self.level_name(level)}, please follow up with them; the decision stays theirs.")
+                f"{self.level_name(level)}, you can now decide it in their place with the buttons on "
+                f"its post there, or follow up with them.")
 
     def escalated(self, level: str, people: Sequence[str]) -> str:
         return (f"{self.what} has waited {self.hours} hours for {self.waiting_for}. I escalated it to "
-                f"{_mentions(people)} ({self.level_name(level)}) and asked them to follow up.")
+                f"{_mentions(people)} ({self.level_name(level)}), who can now decide it too.")
 
     def nobody_higher(self) -> str:
         return (f"{self.what} has waited {self.hours} hours for {self.waiting_for}. I reminded them; there is "
@@ -257,7 +262,7 @@ def escalation(policy: LoadedPolicy, req: Any, step: Dict[str, Any]) -> Tuple[Op
     the requester or the step's own people; a level with nobody left passes further up."""
     approval = policy.rules.approval
     centre = approval.cost_centres.get(req.cost_centre)
-    leave_out = [req.requester, *(step.get("approvers") or []), *(step.get("delegates") or [])]
+    leave_out = [req.requester, *storage.step_deciders(step)]
     current = step.get("level")
     seen = {current}
     level = approval.levels[current].escalates_to if current in approval.levels else None

@@ -14,7 +14,7 @@ This package must not import policies, bot or dialogues.
 
 from .audit import AuditVerification, append_audit, verify_audit
 from .db import database_url, make_engine, make_session_factory
-from .decisions import DecisionResult, record_decision
+from .decisions import DecisionResult, escalate_step, record_decision, step_deciders
 from .errors import (
     AmountExceedsApproval,
     InvalidTransition,
@@ -61,7 +61,7 @@ __all__ = [
     "create_request", "get_request", "list_requests", "submit_request", "update_request",
     "cancel_request", "mark_purchased", "mark_received", "certify_receipt",
     # decisions
-    "record_decision", "DecisionResult",
+    "record_decision", "escalate_step", "step_deciders", "DecisionResult",
     # audit
     "append_audit", "verify_audit", "AuditVerification",
     # events, history, policy versions

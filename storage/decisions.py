@@ -78,6 +78,14 @@ def staleness(session: Session, req: PurchaseRequest, revision: int, step: int) 
     return None
 
 
+def step_deciders(route_step: dict) -> List[str]:
+    """Everyone who may decide a route step: its approvers, its delegates, and the people it was
+    escalated to (`escalate_step`), in that order, each once."""
+    people = [*(route_step.get("approvers") or []), *(route_step.get("delegates") or []),
+              *((route_step.get("escalated_to") or {}).get("people") or [])]
+    return list(dict.fromkeys(people))
+
+
 def _acting_for(req: PurchaseRequest, step: int, approver: str, on_behalf_of: Optional[str]) -> Optional[str]:
     """None when `approver` is a step approver; the absent approver(s) when a delegate acts."""
     route_step = req.route[step] if 0 <= step < len(req.route or []) else None
@@ -85,6 +93,8 @@ def _acting_for(req: PurchaseRequest, step: int, approver: str, on_behalf_of: Op
         raise NotAuthorized(f"{req.reference} has no approval step {step}")
     approvers: List[str] = list(route_step.get("approvers") or [])
     delegates: List[str] = list(route_step.get("delegates") or [])
+    # People the step was escalated to decide in its approvers' place, like delegates.
+    delegates += list((route_step.get("escalated_to") or {}).get("people") or [])
     if approver in approvers:
         return None
     if approver not in delegates:
@@ -101,6 +111,40 @@ def _acting_for(req: PurchaseRequest, step: int, approver: str, on_behalf_of: Op
         return on_behalf_of
     # Credit the delegation to the step's approver(s), never leave it blank.
     return ",".join(approvers)
+
+
+def escalate_step(
+    session: Session, request_id: int, *, revision: int, step: int, level: str, people: List[str],
+    actor: str,
+) -> PurchaseRequest:
+    """Let `people` (the escalation level `level`) decide step `step` of `revision` alongside its
+    approvers: stored on the route step as `escalated_to`, audited as `decision.escalated`.
+
+    Raises StaleDecision when the step is no longer the one waiting (decided or edited since).
+    """
+    people = [p for p in dict.fromkeys(people) if p]
+    if not people:
+        raise ValueError("an escalation needs at least one person")
+    with atomic(session):
+        req = get_request(session, request_id, for_update=True)
+        problem = staleness(session, req, revision, step)
+        if problem:
+            raise StaleDecision(problem)
+        route = [dict(s) for s in req.route]
+        escalated = route[step].get("escalated_to") or {}
+        known = list(escalated.get("people") or [])
+        route[step]["escalated_to"] = {"level": level,
+                                       "people": known + [p for p in people if p not in known]}
+        # A new list, so the JSON column is seen as changed.
+        req.route = route
+        req.updated_at = utcnow()
+        session.flush()
+        append_audit(
+            session, actor=actor, action="decision.escalated", request_id=req.id,
+            data={"reference": req.reference, "revision": revision, "step": step,
+                  "level": route[step].get("level"), "to_level": level, "to": people},
+        )
+    return req
 
 
 def record_decision(

@@ -341,11 +341,12 @@ def mark_received(session: Session, request_id: int, *, actor: str, received_on:
 
 
 def route_members(route: Sequence[Dict[str, Any]]) -> set:
-    """Everyone on the route: approvers and delegates of every step."""
+    """Everyone on the route: approvers, delegates and escalation people of every step."""
     members = set()
     for step in route or []:
         members.update(step.get("approvers") or [])
         members.update(step.get("delegates") or [])
+        members.update((step.get("escalated_to") or {}).get("people") or [])
     return members
 
 

@@ -61,6 +61,7 @@ class Kit:
             if at is not None:
                 session.execute(update(storage.Decision).where(storage.Decision.id == result.decision.id)
                                 .values(decided_at=at))
+        return result
 
     def dms(self, user):
         """The bot's messages in `user`'s DM (none if it was never opened)."""
@@ -141,9 +142,10 @@ def test_past_the_escalation_interval_the_next_level_and_the_requester_are_told_
     [to_director] = kit.dms(DIRECTOR)
     assert to_director.startswith(f"Escalation: {ref} (whiteboard markers, $26.25) has waited 72 hours for "
                                   f"<@{MANAGER}> (Fund-centre manager (section 32)) in #microbuy-approvals.")
-    assert "follow up" in to_director
+    assert "decide it in their place" in to_director
     [to_requester] = kit.dms(REQUESTER)
-    assert f"escalated it to <@{DIRECTOR}> (Director)" in to_requester and f"<@{MANAGER}>" in to_requester
+    assert f"escalated it to <@{DIRECTOR}> (Director), who can now decide it too" in to_requester
+    assert f"<@{MANAGER}>" in to_requester
     assert len(kit.dms(MANAGER)) == 1  # the reminder only
     assert kit.dms(DG) == []
 
@@ -153,10 +155,15 @@ def test_past_the_escalation_interval_the_next_level_and_the_requester_are_told_
     assert actions == ["reminder.sent", "reminder.escalated"]
     data = kit.audit(request_id)[1][2]
     assert data["to_level"] == "director" and data["to"] == [DIRECTOR] and data["waited_hours"] == 72
-    # Escalation notifies; the decision stays with the step's approver.
+    # The director may now decide in the manager's place; the manager still may too.
     with kit.sessions() as session:
         req = storage.get_request(session, request_id)
-        assert req.approval_step == 0 and req.route[0]["approvers"] == [MANAGER]
+        assert req.route[0]["approvers"] == [MANAGER]
+        assert req.route[0]["escalated_to"] == {"level": "director", "people": [DIRECTOR]}
+        assert session.execute(select(func.count()).select_from(storage.AuditEntry).where(
+            storage.AuditEntry.action == "decision.escalated")).scalar_one() == 1
+    decided = kit.decide(request_id, DIRECTOR)
+    assert (decided.decision.approver, decided.decision.on_behalf_of) == (DIRECTOR, MANAGER)
 
 
 def test_a_late_first_run_reminds_and_escalates_together(kit):

@@ -14,8 +14,10 @@ from storage import (
     SelfApproval,
     StaleDecision,
     cancel_request,
+    escalate_step,
     get_request,
     record_decision,
+    step_deciders,
     update_request,
     verify_audit,
 )
@@ -119,6 +121,54 @@ def test_delegate_cannot_claim_to_act_for_a_stranger(session_factory, new_reques
 def test_approver_deciding_directly_has_no_on_behalf_of(session_factory, new_request):
     request_id = new_request()
     assert _decide(session_factory, request_id, approver="U_MGR").decision.on_behalf_of is None
+
+
+def _escalate(session_factory, request_id, **kwargs):
+    fields = dict(revision=1, step=0, level="director", people=["U_DIR"], actor="microbuy")
+    fields.update(kwargs)
+    with session_factory.begin() as s:
+        return escalate_step(s, request_id, **fields)
+
+
+def test_an_escalated_step_can_be_decided_by_the_escalation_level(session_factory, new_request):
+    request_id = new_request(route=TWO_STEP_ROUTE)
+    _refused(session_factory, request_id, NotAuthorized, approver="U_DIR")
+    req = _escalate(session_factory, request_id)
+    assert req.route[0]["escalated_to"] == {"level": "director", "people": ["U_DIR"]}
+    assert step_deciders(req.route[0]) == ["U_MGR", "U_DELEGATE", "U_DIR"]
+    assert "escalated_to" not in req.route[1]  # only the waiting step
+    with session_factory() as s:
+        entry = s.execute(select(AuditEntry).where(AuditEntry.action == "decision.escalated")).scalar_one()
+        assert entry.payload["to"] == ["U_DIR"] and entry.payload["to_level"] == "director"
+    # Escalated to, not for the next step: the director may not decide step 1.
+    result = _decide(session_factory, request_id, approver="U_DIR")
+    assert (result.decision.approver, result.decision.on_behalf_of) == ("U_DIR", "U_MGR")
+    _refused(session_factory, request_id, NotAuthorized, step=1, approver="U_DIR")
+    assert verify_audit(session_factory()).ok
+
+
+def test_escalating_twice_adds_people_once(session_factory, new_request):
+    request_id = new_request()
+    _escalate(session_factory, request_id)
+    req = _escalate(session_factory, request_id, level="dg", people=["U_DIR", "U_DG"])
+    assert req.route[0]["escalated_to"] == {"level": "dg", "people": ["U_DIR", "U_DG"]}
+
+
+def test_a_decided_step_is_not_escalated(session_factory, new_request):
+    request_id = new_request()
+    _decide(session_factory, request_id)
+    with pytest.raises(StaleDecision, match="already decided"):
+        _escalate(session_factory, request_id)
+    with session_factory() as s:
+        assert "escalated_to" not in get_request(s, request_id).route[0]
+
+
+def test_the_requester_cannot_decide_even_when_escalated_to(session_factory, new_request):
+    request_id = new_request()
+    with session_factory() as s:
+        requester = get_request(s, request_id).requester
+    _escalate(session_factory, request_id, people=[requester])
+    _refused(session_factory, request_id, SelfApproval, approver=requester)
 
 
 def test_reject_and_changes_requested(session_factory, new_request):
