@@ -1,5 +1,6 @@
-"""HTTP mode: the Bolt app served at /slack/events by a threaded WSGI server, so a slow turn for
-one person never holds up another's acknowledgement (Bolt's own dev server is single-threaded)."""
+"""HTTP mode: the Bolt app served at /slack/events (and GET /health) by a threaded WSGI server, so
+a slow turn for one person never holds up another's acknowledgement (Bolt's own dev server is
+single-threaded)."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 log = logging.getLogger(__name__)
 PATH = "/slack/events"
+HEALTH = "/health"
 
 
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -28,6 +30,11 @@ def make_http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> WSGIS
     handler = SlackRequestHandler(app)
 
     def only_events(environ, start_response):
+        # For supervisors (`microbuy up`, a load balancer): answers once the app is built, which
+        # means the bot token was accepted at start-up.
+        if environ.get("PATH_INFO") == HEALTH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
         if environ.get("PATH_INFO") != PATH:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found; Slack posts to /slack/events\n"]

@@ -255,8 +255,8 @@ def update_request(
         req.approval_step = 0
         req.updated_at = now
         if new_status is Status.SUBMITTED:
-            if status is not Status.SUBMITTED:
-                req.submitted_at = now
+            # The revision waits for approval from now: reminders and decision times count from here.
+            req.submitted_at = now
             req.decided_at = None
             req.approved_max_amount = None
         req.status = new_status.value

@@ -227,10 +227,13 @@ def test_update_bumps_revision_resets_step_and_audits_changes(session_factory, n
     request_id = new_request(route=TWO_STEP_ROUTE)
     with session_factory.begin() as s:
         record_decision(s, request_id, revision=1, step=0, approver="U_MGR", outcome="approved")
+        first_submitted = get_request(s, request_id).submitted_at
     with session_factory.begin() as s:
         req = _edit(s, request_id, expected_revision=1, total="120.00", supplier="Beta Training", route=TWO_STEP_ROUTE)
         assert (req.status, req.revision, req.approval_step) == ("submitted", 2, 0)
         assert req.supplier == "Beta Training"
+        # The new revision waits from now: reminders count from its submission, not the first.
+        assert req.submitted_at > first_submitted
     with session_factory() as s:
         entry = s.execute(select(AuditEntry).where(AuditEntry.action == "request.updated")).scalar_one()
         changes = entry.payload["changes"]
