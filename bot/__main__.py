@@ -19,10 +19,12 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from .app import build
+    from .policy_watch import poll_interval_from_env, start_policy_thread
     from .reminders import Reminders, interval_from_env, start_reminder_thread
 
     try:
         interval_s = interval_from_env()
+        poll_s = poll_interval_from_env()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -34,6 +36,8 @@ def main() -> int:
     except SlackApiError as exc:
         print(f"error: Slack refused the bot token (SLACK_BOT_TOKEN): {exc.response.get('error')}", file=sys.stderr)
         return 2
+    if poll_s:
+        start_policy_thread(services.policy, poll_s)
     if interval_s:
         start_reminder_thread(Reminders(services.sessions, services.policy, app.client), interval_s)
     if settings.socket_mode:

@@ -18,6 +18,7 @@ from . import listeners
 from .approvals import Approvals
 from .conversation import Conversation
 from .delivery import AfterApproval
+from .policy_watch import PolicyWatch
 from .rasa import RasaClient
 from .settings import Settings
 
@@ -69,12 +70,16 @@ def build(settings: Settings, sessions: Optional[sessionmaker] = None,
     """The app and the services its listeners share (sessions, policy), for background work."""
     sessions = sessions or storage.make_session_factory(storage.make_engine())
     policy = policy or PolicyInForce()
+    client = slack_client(settings)
+    if isinstance(policy, PolicyInForce):
+        # Heard from the first load on: every version in force is audited, refused edits reported.
+        PolicyWatch(sessions, policy, client)
     policy()  # a broken policy stops start-up with its report, rather than failing the first click
     after_approval = AfterApproval(sessions, policy)
     approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message)
     conversation = Conversation(RasaClient(settings.rasa_url), approvals.post_for_approval)
     approvals.on_changes_requested = conversation.reopen_for_changes
-    app = App(client=slack_client(settings), signing_secret=settings.signing_secret or "socket-mode",
+    app = App(client=client, signing_secret=settings.signing_secret or "socket-mode",
               request_verification_enabled=not settings.socket_mode)
     services = Services(sessions, conversation, approvals, after_approval, policy)
     listeners.register(app, services)

@@ -12,7 +12,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 from pydantic import ValidationError
 from pydantic.errors import ExtraError, MissingError
@@ -174,6 +174,11 @@ class PolicyInForce:
     The file (MICROBUY_POLICY, or the path given) is read again when its path, modification time
     or size changes. An edit that does not pass `microbuy policy check` never replaces the policy
     in force: the problem is logged once per edit and the old rules stay. Thread-safe.
+
+    Listeners hear of each outcome once per edit, outside the lock (they may do slow I/O):
+    `on_change(old, new, stamp)` when a new version comes into force (old is None at the first
+    load) and `on_refused(path, report, in_force, stamp)` when an edit is refused; `stamp` is
+    (path, mtime_ns, size), the same in every process watching the same file.
     """
 
     def __init__(self, path: Optional[os.PathLike | str] = None):
@@ -181,10 +186,18 @@ class PolicyInForce:
         self._lock = threading.Lock()
         self._stamp: Optional[tuple] = None
         self._policy: Optional[LoadedPolicy] = None
+        self._on_change: List[Callable] = []
+        self._on_refused: List[Callable] = []
 
     @property
     def path(self) -> Path:
         return self._path or policy_path()
+
+    def listen(self, on_change: Optional[Callable] = None, on_refused: Optional[Callable] = None) -> None:
+        if on_change:
+            self._on_change.append(on_change)
+        if on_refused:
+            self._on_refused.append(on_refused)
 
     def get(self) -> LoadedPolicy:
         path = self.path
@@ -196,19 +209,31 @@ class PolicyInForce:
         with self._lock:
             if self._policy is not None and stamp == self._stamp:
                 return self._policy
+            old = self._policy
             try:
                 policy = load_policy(path)
             except (PolicyError, OSError) as exc:
-                if self._policy is None:
+                if old is None:
                     raise
                 report = exc.report() if isinstance(exc, PolicyError) else str(exc)
                 log.error("policy %s not reloaded, the rules in force stay (version %s):\n%s",
-                          path, self._policy.short_version, report)
+                          path, old.short_version, report)
                 self._stamp = stamp  # say it once per edit, not on every turn
-                return self._policy
-            if self._policy is not None and policy.version != self._policy.version:
-                log.info("policy %s reloaded: version %s -> %s", path, self._policy.short_version, policy.short_version)
-            self._policy, self._stamp = policy, stamp
-            return policy
+                heard = [(listener, (path, report, old, stamp)) for listener in self._on_refused]
+                policy = old
+            else:
+                self._policy, self._stamp = policy, stamp
+                heard = []
+                if old is None or policy.version != old.version:
+                    if old is not None:
+                        log.info("policy %s reloaded: version %s -> %s", path, old.short_version,
+                                 policy.short_version)
+                    heard = [(listener, (old, policy, stamp)) for listener in self._on_change]
+        for listener, args in heard:
+            try:
+                listener(*args)
+            except Exception:  # a listener failing must not stop the policy being served
+                log.exception("policy listener %r failed", listener)
+        return policy
 
     __call__ = get

@@ -298,9 +298,13 @@ class Tier(Strict):
     levels: List[Id] = Field(..., min_items=1)
 
 
+# A Slack channel: '#name' or a channel id.
+Channel = constr(regex=r"^(#[a-z0-9][a-z0-9_-]{0,79}|C[A-Z0-9]{2,})$")
+
+
 class CostCentre(Strict):
     name: LocalText
-    channel: constr(regex=r"^(#[a-z0-9][a-z0-9_-]{0,79}|C[A-Z0-9]{2,})$")
+    channel: Channel
     card: Optional[constr(min_length=1, max_length=64)]
     approvers: Dict[Id, List[PersonId]] = {}
 
@@ -366,6 +370,8 @@ class Pack(Strict):
     default_language: constr(regex=r"^[a-z]{2}$")
     locales: Dict[constr(regex=r"^[a-z]{2}$"), str]
     timezone: str
+    # Where the bot tells admins that a policy edit was refused or a new version is in force.
+    admin_channel: Optional[Channel] = None
 
     @validator("locales", each_item=True)
     def _known_locale(cls, value):
