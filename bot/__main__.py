@@ -39,7 +39,8 @@ def main() -> int:
     if poll_s:
         start_policy_thread(services.policy, poll_s)
     if interval_s:
-        start_reminder_thread(Reminders(services.sessions, services.policy, app.client), interval_s)
+        start_reminder_thread(Reminders(services.sessions, services.policy, app.client,
+                                        services.approvals.refresh_post), interval_s)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

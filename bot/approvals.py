@@ -94,7 +94,31 @@ class Approvals:
                 blocks.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text":
                               f"*Revised (revision {req.revision}); what changed:*\n" + "\n".join(lines)[:2800]}})
                 blocks = blocks[:50]
-        client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        posted = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False,
+                                         unfurl_media=False)
+        try:
+            with self.sessions.begin() as session:
+                storage.set_approval_post(session, request_id, channel=posted["channel"], ts=posted["ts"])
+        except SQLAlchemyError:
+            # The post stands and its buttons work; only later in-place updates (escalation) miss it.
+            log.exception("could not remember the approval post of request %s", request_id)
+
+    def refresh_post(self, client: WebClient, request_id: int) -> bool:
+        """Redraw the request's approval post in place (after an escalation, say); False if there is
+        no post on record or Slack refused."""
+        policy = self.policy()
+        with self.sessions() as session:
+            req = storage.get_request(session, request_id)
+            if not (req.approval_channel and req.approval_ts):
+                return False
+            channel, ts = req.approval_channel, req.approval_ts
+            blocks, text = self._post(req, policy)
+        try:
+            client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.error("could not update the approval post of request %s: %s", request_id, exc.response.get("error"))
+            return False
+        return True
 
     def _post(self, req, policy: LoadedPolicy, outcome_line: Optional[str] = None) -> Tuple[List[dict], str]:
         language = policy.rules.pack.default_language

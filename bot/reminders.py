@@ -86,8 +86,11 @@ class SlackFailed(Exception):
 
 class Reminders:
     def __init__(self, sessions: sessionmaker, policy: Union[LoadedPolicy, Callable[[], LoadedPolicy]],
-                 client: WebClient):
+                 client: WebClient, refresh_post: Optional[Callable[[WebClient, int], Any]] = None):
         self.sessions = sessions
+        # Redraws a request's approval post (Approvals.refresh_post): after an escalation it names
+        # the people who may now decide.
+        self.refresh_post = refresh_post
         # The policy in force (app.PolicyInForce) or a fixed one.
         self.policy: Callable[[], LoadedPolicy] = policy if callable(policy) else (lambda: policy)
         self.client = client
@@ -102,6 +105,8 @@ class Reminders:
         for due in self._due(now, policy):
             try:
                 done.append(self._act(due, policy))
+                if due.what == ESCALATE and done[-1].startswith("escalated") and self.refresh_post:
+                    self._refresh(due.request_id)
             except SlackFailed as exc:
                 line = f"failed: {due.what} MB-{due.request_id:06d} (revision {due.revision}, step {due.step}): {exc}; retried next run"
                 log.error("%s", line)
@@ -112,6 +117,12 @@ class Reminders:
                 log.exception("%s of request %s not done; retried next run", due.what, due.request_id)
                 done.append(f"failed: {due.what} MB-{due.request_id:06d}: database error; retried next run")
         return [line for line in done if line]
+
+    def _refresh(self, request_id: int) -> None:
+        try:
+            self.refresh_post(self.client, request_id)
+        except Exception:  # the escalation is done and audited; only the post's redraw is missed
+            log.exception("could not redraw the approval post of request %s", request_id)
 
     def _due(self, now: datetime, policy: LoadedPolicy) -> List[_Due]:
         """What is due and not yet claimed, read without taking SQLite's write lock."""

@@ -32,8 +32,10 @@ def free_port() -> int:
 class RasaStack:
     """One action server and one Rasa server on a database of their own."""
 
-    def __init__(self, database_url: str, model: Path, logs: Path, extra_env: Optional[Dict[str, str]] = None):
+    def __init__(self, database_url: str, model: Path, logs: Path, extra_env: Optional[Dict[str, str]] = None,
+                 token: Optional[str] = None):
         self.database_url = database_url
+        self.token = token  # with a token, Rasa's HTTP API is on (model reload: dialogues.reload)
         self.model = model
         self.logs = logs
         self.actions_port = free_port()
@@ -63,6 +65,7 @@ class RasaStack:
         self.rasa = self._spawn("rasa", [
             str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", "dialogues/endpoints.yml",
             "--credentials", "dialogues/credentials.yml", "-p", str(self.rasa_port), "-i", "127.0.0.1",
+            *(["--enable-api", "--auth-token", self.token] if self.token else []),
         ])
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "rasa")
 

@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, Optional
@@ -135,6 +135,35 @@ def policy_check(files: tuple) -> None:
         sys.exit(EXIT_POLICY)
 
 
+@policy.command("diff")
+@click.argument("draft_file", metavar="NEW.yml", type=click.Path(dir_okay=False))
+@click.option("--days", default=90, show_default=True, type=click.IntRange(min=0),
+              help="Re-judge the requests submitted in this many past days.")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="The policy to compare with (default: the policy in force).")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+def policy_diff(draft_file: str, days: int, policy_file: Optional[str], as_json: bool) -> None:
+    """Show what the draft NEW.yml would change: each stored request of the window judged again
+    under it (on the date and with the spending history it had then), compared with the policy
+    in force. Lists the requests whose outcome, approval route or total would change. Changes
+    nothing; exits 3 if the draft is broken."""
+    from rich.console import Console
+
+    from .policy_diff import diff_policy, summary, table
+
+    draft = get_policy(draft_file)
+    current = get_policy(policy_file)
+    until = today_for(current)
+    with database() as session:
+        diff = diff_policy(session, current, draft, until - timedelta(days=days), until)
+    if as_json:
+        click.echo(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if diff.changes:
+        # A pipe or a file gets a wide table rather than the 80 columns rich assumes.
+        Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table(diff, draft))
+    click.echo(summary(diff))
+
+
 # --- evaluate -------------------------------------------------------------------------------
 @main.command()
 @click.argument("request_file", type=click.File("rb"))
@@ -201,11 +230,28 @@ def examples(policy_file: Optional[str], on: Optional[str], language: Optional[s
     show_results(loaded, when, results)
 
 
+# --- up -------------------------------------------------------------------------------------
+@main.command()
+@click.option("--check", is_flag=True, help="Start everything, send one DM through the stand-in, stop; exit 0 if it all worked.")
+@click.option("--logs", type=click.Path(file_okay=False), help="Folder for the processes' logs (default: .run/logs).")
+def up(check: bool, logs: Optional[str]) -> None:
+    """Run the whole product: migrate, check the policy, train if needed, start the action server,
+    Rasa, the Slack stand-in (without SLACK_* credentials) and the bot; Ctrl-C stops them.
+    Ports: PORT (3000), RASA_PORT (5005), ACTIONS_PORT (5055), STANDIN_PORT (3001)."""
+    from .up import main as run_up
+
+    sys.exit(run_up(check=check, logs=Path(logs) if logs else None))
+
+
 # --- database and audit ---------------------------------------------------------------------
 @main.command()
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy file (default: MICROBUY_POLICY or policies/esdc.yml).")
-def train(policy_file: Optional[str]) -> None:
-    """Train the dialogue model (dialogues/models), only if the data, domain or policy changed."""
+@click.option("--reload/--no-reload", "reload_running", default=True, show_default=True,
+              help="Make the running Rasa (RASA_URL, with RASA_TOKEN) use the model, without a restart.")
+def train(policy_file: Optional[str], reload_running: bool) -> None:
+    """Train the dialogue model (dialogues/models), only if the data, domain or policy changed,
+    then hand it to the running Rasa; conversations in progress carry on."""
+    from dialogues.reload import NoRasa, ReloadError, reload_model, running_model, token_from_env
     from dialogues.training import TrainingFailed
     from dialogues.training import train as train_dialogue
 
@@ -216,6 +262,23 @@ def train(policy_file: Optional[str]) -> None:
         raise Failure(f"training failed:\n{exc}", EXIT_INPUT) from None
     what = "trained" if trained.retrained else "nothing changed; kept"
     click.echo(f"✓ {what} {trained.model} ({trained.seconds:.1f} s)")
+    if not reload_running:
+        return
+    token, rasa_url = token_from_env(), os.environ.get("RASA_URL") or "http://127.0.0.1:5005"
+    if not token:
+        click.echo("  a running Rasa keeps its model until restarted (set RASA_TOKEN, as the running Rasa has it, "
+                   "to hand it over in place)")
+        return
+    try:
+        if Path(running_model(rasa_url, token)).name == trained.model.name:
+            click.echo(f"✓ the running Rasa at {rasa_url} already uses it")
+        else:
+            reload_model(rasa_url, token, trained.model)
+            click.echo(f"✓ the running Rasa at {rasa_url} now uses it; conversations in progress carry on")
+    except NoRasa:
+        click.echo(f"  no Rasa running at {rasa_url}; it loads this model when it starts")
+    except ReloadError as exc:
+        raise Failure(f"the model is trained, but {exc}", EXIT_INPUT) from None
 
 
 @main.group()
@@ -305,6 +368,94 @@ def _cell(value) -> str:
     text = str(value)
     # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- dialogue -------------------------------------------------------------------------------
+@main.group()
+def dialogue() -> None:
+    """Check the dialogue files (dialogues/) against Rasa and the policy."""
+
+
+@dialogue.command("check")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack (default: the policy in force).")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), default=None,
+              show_default="dialogues", help="The Rasa project to check.")
+@click.option("--rasa/--no-rasa", "with_rasa", default=True, show_default=True,
+              help="Also run `rasa data validate` (about 10 s).")
+def dialogue_check(policy_file: Optional[str], folder: Optional[str], with_rasa: bool) -> None:
+    """Run Rasa's validation and the project's own checks: every answer the policy needs is
+    asked, every question is named in fields.yml, every category has training phrases, every
+    response the actions send exists. One line per problem; exits 1 if there is any."""
+    from dialogues.consistency import check_project, rasa_validate
+    from dialogues.training import DIALOGUES
+
+    loaded = get_policy(policy_file)
+    project = Path(folder) if folder else DIALOGUES
+    problems, notes = rasa_validate(project) if with_rasa else ([], [])
+    problems += check_project(project, loaded)
+    for note in notes:
+        click.echo(f"note: {note}")
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise Failure(f"{len(problems)} problem(s) in the dialogue files", EXIT_INPUT)
+    ran = "rasa data validate and the consistency checks" if with_rasa else "the consistency checks"
+    click.echo(f"✓ {ran} found no problem (policy {loaded.short_version})")
+
+
+# --- report ---------------------------------------------------------------------------------
+@main.command()
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month to report on.")
+@click.option("--cost-centre", metavar="CODE", help="Only this cost centre (default: each, and all together).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack for names, currency and thresholds (default: the policy in force).")
+@click.option("--output", "-o", "folder", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder to write report-YYYY-MM.csv and report-YYYY-MM.html in.")
+def report(month: str, cost_centre: Optional[str], policy_file: Optional[str], folder: str) -> None:
+    """The monthly report per cost centre, as CSV (one figure per row) and as an HTML page with
+    charts: spend approved and purchased, requests by category and outcome, time to decision,
+    requests waiting, the share of spend with Indigenous businesses, and requests over the
+    proactive-disclosure threshold. docs/admin.md says what each figure counts."""
+    from storage.history import parse_month
+
+    from .report import CSV_COLUMNS, build_report, html, rows
+
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    loaded = get_policy(policy_file)
+    with database() as session:
+        monthly = build_report(session, loaded, month, cost_centre=cost_centre)
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+
+    def write_table(stream) -> None:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows([_cell(value) for value in row] for row in rows(monthly))
+
+    page = html(monthly)  # rendered before anything is written, so a failure leaves no half report
+    written = [_replace_file(target / f"report-{month}.csv", write_table),
+               _replace_file(target / f"report-{month}.html", lambda stream: stream.write(page))]
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
+
+
+def _replace_file(target: Path, write) -> Path:
+    """Write beside the target and rename, so a failure never leaves half a file."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
+            write(stream)
+        # mkstemp makes the file private (0600); a report is read like any file the admin writes.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
 
 
 if __name__ == "__main__":

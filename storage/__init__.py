@@ -40,6 +40,7 @@ from .requests import (
     list_requests,
     mark_purchased,
     mark_received,
+    set_approval_post,
     submit_request,
     update_request,
 )
@@ -59,7 +60,7 @@ __all__ = [
     "SelfApproval", "AmountExceedsApproval", "StaleRevision", "PolicyVersionConflict",
     # requests
     "create_request", "get_request", "list_requests", "submit_request", "update_request",
-    "cancel_request", "mark_purchased", "mark_received", "certify_receipt",
+    "cancel_request", "mark_purchased", "mark_received", "certify_receipt", "set_approval_post",
     # decisions
     "record_decision", "escalate_step", "step_deciders", "DecisionResult",
     # audit

@@ -70,6 +70,9 @@ class PurchaseRequest(Base):
     received_at = Column(UTCDateTime, nullable=True)
     certified_at = Column(UTCDateTime, nullable=True)
     certified_by = Column(String(64), nullable=True)
+    # The current approval post in Slack (channel id, message ts), updated in place later.
+    approval_channel = Column(String(64), nullable=True)
+    approval_ts = Column(String(32), nullable=True)
 
     @property
     def reference(self) -> Optional[str]:

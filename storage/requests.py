@@ -340,6 +340,14 @@ def mark_received(session: Session, request_id: int, *, actor: str, received_on:
     return req
 
 
+def set_approval_post(session: Session, request_id: int, *, channel: str, ts: str) -> None:
+    """Remember where the request's current approval post is (Slack channel id and message ts)."""
+    with atomic(session):
+        req = get_request(session, request_id, for_update=True)
+        req.approval_channel, req.approval_ts = channel, ts
+        session.flush()
+
+
 def route_members(route: Sequence[Dict[str, Any]]) -> set:
     """Everyone on the route: approvers, delegates and escalation people of every step."""
     members = set()

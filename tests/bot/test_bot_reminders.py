@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select, update
 
 import storage
+from bot.approvals import Approvals
 from bot.reminders import Reminders, interval_from_env, start_reminder_thread
 from policies import load_policy
 from standin import StandIn, Workspace
@@ -164,6 +165,33 @@ def test_past_the_escalation_interval_the_next_level_and_the_requester_are_told_
             storage.AuditEntry.action == "decision.escalated")).scalar_one() == 1
     decided = kit.decide(request_id, DIRECTOR)
     assert (decided.decision.approver, decided.decision.on_behalf_of) == (DIRECTOR, MANAGER)
+
+
+def test_an_escalation_redraws_the_approval_post_with_who_may_now_decide(kit):
+    approvals = Approvals(kit.sessions, lambda: kit.policy)
+    kit.reminders.refresh_post = approvals.refresh_post
+    request_id = kit.store()
+    approvals.post_for_approval(kit.reminders.client, request_id)
+    [post] = kit.workspace.channel(APPROVALS).messages
+    assert f"<@{DIRECTOR}>" not in str(post.blocks) and post.edited is None
+    with kit.sessions() as session:
+        req = storage.get_request(session, request_id)
+        assert (req.approval_channel, req.approval_ts) == (APPROVALS, post.ts)
+
+    kit.reminders.run_once(T0 + kit.escalate)
+    [post] = kit.workspace.channel(APPROVALS).messages
+    waiting = next(b["text"]["text"] for b in post.blocks if "Waiting for" in str(b))
+    assert f"<@{MANAGER}>" in waiting and f"<@{DIRECTOR}>" in waiting and post.edited is not None
+    assert any(b.get("block_id") == "decision" for b in post.blocks)  # the buttons stay
+
+
+def test_a_request_without_a_recorded_post_is_escalated_all_the_same(kit):
+    approvals = Approvals(kit.sessions, lambda: kit.policy)
+    kit.reminders.refresh_post = approvals.refresh_post
+    request_id = kit.store()
+    done = kit.reminders.run_once(T0 + kit.escalate)
+    assert any(line.startswith("escalated") for line in done)
+    assert kit.workspace.channel(APPROVALS).messages == []
 
 
 def test_a_late_first_run_reminds_and_escalates_together(kit):

@@ -14,8 +14,9 @@ TODAY = "2026-11-25"
 METRICS: List[str] = []
 
 
-def RasaStack(database_url: str, model: Path, logs: Path, extra_env: Optional[Dict[str, str]] = None) -> _RasaStack:
-    return _RasaStack(database_url, model, logs, {"MICROBUY_TODAY": TODAY, **(extra_env or {})})
+def RasaStack(database_url: str, model: Path, logs: Path, extra_env: Optional[Dict[str, str]] = None,
+              token: Optional[str] = None) -> _RasaStack:
+    return _RasaStack(database_url, model, logs, {"MICROBUY_TODAY": TODAY, **(extra_env or {})}, token=token)
 
 
 def train_model() -> Path:

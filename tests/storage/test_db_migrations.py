@@ -31,7 +31,7 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_db_url):
     assert current_revision(empty_db_url) is None
 
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0001"
+    assert current_revision(empty_db_url) == "0002"
     assert _tables(empty_db_url) == set(Base.metadata.tables) | {"alembic_version"}
     assert _schema_diff(empty_db_url) == []
 
@@ -41,6 +41,33 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_db_url):
 
     upgrade(empty_db_url)
     assert _schema_diff(empty_db_url) == []
+
+
+def test_a_database_at_0001_keeps_its_requests_through_0002(empty_db_url):
+    url = empty_db_url
+    upgrade(url, "0001")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO purchase_requests (id, requester, cost_centre, category, supplier, description, "
+                "subtotal, tax, total, answers, evaluation, route, approval_step, policy_version, status, revision, "
+                "created_at, updated_at) VALUES (7, 'U1', '100200', 'office_supplies', 'Old Supplier', 'pens', "
+                "2500, 325, 2825, '{}', '{}', '[]', 0, 'v1', 'submitted', 1, "
+                "'2026-11-01 10:00:00+00:00', '2026-11-01 10:00:00+00:00')")
+    finally:
+        engine.dispose()
+    request_id = 7
+    upgrade(url)
+    assert current_revision(url) == "0002" and _schema_diff(url) == []
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                f"SELECT supplier, approval_channel, approval_ts FROM purchase_requests WHERE id = {request_id}").one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("Old Supplier", None, None)
 
 
 def test_upgrade_seeds_the_audit_head(db_url):
@@ -57,7 +84,7 @@ def test_sqlite_path_with_percent_sign(tmp_path):
     # ConfigParser would read "%" as interpolation if the URL went through the ini options.
     url = f"sqlite:///{tmp_path / 'micro%buy%(x)s.db'}"
     upgrade(url)
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == "0002"
     assert (tmp_path / "micro%buy%(x)s.db").exists()
 
 
@@ -68,7 +95,7 @@ def test_postgres_url_with_percent_encoded_password(empty_postgres_url):
     rendered = f"postgresql://{url.username}:p%25ss%3Aw%40rd@{url.host}:{url.port}/{url.database}"
     assert make_url(rendered).password == "p%ss:w@rd"
     upgrade(rendered)
-    assert current_revision(rendered) == "0001"
+    assert current_revision(rendered) == "0002"
 
 
 def test_migrations_emit_sql_offline(tmp_path, capsys):

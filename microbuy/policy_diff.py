@@ -1,0 +1,300 @@
+"""What a draft policy would change: stored requests judged again under it.
+
+Each submitted request of the window is judged by the draft on the date it was judged then,
+with the spending history it had then (the requests that existed and counted when it was
+submitted, at the amounts known at that moment; never itself, never a later request). The
+result is compared with what the policy in force says about it: the stored evaluation when the
+request was judged by that very version, else a fresh judgement by it, so the diff shows the
+draft's effect alone and not that of an earlier edit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import storage
+from policies import BLOCK, LoadedPolicy, RequestError, evaluate, format_money, history_window, parse_request
+from storage.history import COUNTING_STATUSES
+from storage.types import date_to_utc
+
+# The outcome of a request the policy cannot judge at all (e.g. the draft dropped its category).
+REFUSED = "refused"
+STORED, RE_JUDGED = "stored", "re-judged"
+
+Route = Tuple[Tuple[str, Tuple[str, ...]], ...]  # ((level, (approver, ...)), ...)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    outcome: str  # approval_required, blocked or refused
+    route: Route
+    total: Optional[Decimal]
+    tax_percent: Optional[str]
+    blocks: Tuple[Tuple[str, str], ...]  # (rule, message) of each blocking finding
+    problem: Optional[str] = None  # why it could not be judged
+
+    def to_dict(self) -> dict:
+        return {
+            "outcome": self.outcome,
+            "route": [{"level": level, "approvers": list(approvers)} for level, approvers in self.route],
+            "total": None if self.total is None else f"{self.total:.2f}",
+            "blocks": [{"rule": rule, "message": message} for rule, message in self.blocks],
+            **({"problem": self.problem} if self.problem else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    request_id: int
+    reference: str
+    requester: str
+    supplier: str
+    status: str
+    judged_on: date
+    before: Judgement
+    after: Judgement
+    baseline: str  # STORED or RE_JUDGED: where "before" comes from
+    changed: Tuple[str, ...]  # among outcome, route, total
+    why: Tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "request_id": self.request_id, "reference": self.reference, "requester": self.requester,
+            "supplier": self.supplier, "status": self.status, "judged_on": self.judged_on.isoformat(),
+            "changed": list(self.changed), "why": list(self.why), "baseline": self.baseline,
+            "before": self.before.to_dict(), "after": self.after.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class PolicyDiff:
+    current_version: str
+    draft_version: str
+    since: date
+    until: date
+    rejudged: int
+    changes: Tuple[Change, ...]
+    re_judged_baselines: int  # requests judged by another version than the one in force
+
+    def count(self, what: str) -> int:
+        return sum(what in change.changed for change in self.changes)
+
+    def to_dict(self) -> dict:
+        return {
+            "current_version": self.current_version, "draft_version": self.draft_version,
+            "since": self.since.isoformat(), "until": self.until.isoformat(),
+            "rejudged": self.rejudged, "changed": len(self.changes),
+            "outcome_changed": self.count("outcome"), "route_changed": self.count("route"),
+            "total_changed": self.count("total"),
+            "re_judged_baselines": self.re_judged_baselines,
+            "changes": [change.to_dict() for change in self.changes],
+        }
+
+
+def diff_policy(session: Session, current: LoadedPolicy, draft: LoadedPolicy, since: date, until: date) -> PolicyDiff:
+    """Judge the requests submitted in [since, until] (UTC days) under `draft` and compare."""
+    if since > until:
+        raise ValueError(f"since ({since}) is after until ({until})")
+    requests = list(session.execute(
+        select(storage.PurchaseRequest)
+        .where(storage.PurchaseRequest.submitted_at >= date_to_utc(since),
+               storage.PurchaseRequest.submitted_at < date_to_utc(until + timedelta(days=1)))
+        .order_by(storage.PurchaseRequest.submitted_at, storage.PurchaseRequest.id)
+    ).scalars())
+    pool = _history_pool(session, since, current, draft)
+    changes, re_judged = [], 0
+    for req in requests:
+        on = _judged_on(req, current)
+        if req.policy_version == current.version:
+            before, baseline = _stored(req), STORED
+        else:
+            before, baseline = _judge(current, req, pool, on), RE_JUDGED
+            re_judged += 1
+        after = _judge(draft, req, pool, on)
+        changed = _changed(before, after)
+        if changed:
+            changes.append(Change(
+                request_id=req.id, reference=req.reference, requester=req.requester, supplier=req.supplier,
+                status=req.status, judged_on=on, before=before, after=after, baseline=baseline,
+                changed=changed, why=_why(before, after),
+            ))
+    return PolicyDiff(current.version, draft.version, since, until, len(requests), tuple(changes), re_judged)
+
+
+# --- judging ------------------------------------------------------------------------------------
+def _judged_on(req: storage.PurchaseRequest, policy: LoadedPolicy) -> date:
+    """The date the request was judged on (dated rules and 'needed by' depend on it)."""
+    stored = (req.evaluation or {}).get("evaluated_on")
+    if stored:
+        return date.fromisoformat(stored)
+    return req.submitted_at.astimezone(ZoneInfo(policy.rules.pack.timezone)).date()
+
+
+def _stored(req: storage.PurchaseRequest) -> Judgement:
+    evaluation = req.evaluation or {}
+    blocks = tuple((f.get("rule", ""), f.get("message", "")) for f in evaluation.get("findings", [])
+                   if f.get("severity") == BLOCK)
+    return Judgement(outcome=evaluation.get("outcome", ""), route=_route(req.route or []), total=req.total,
+                     tax_percent=evaluation.get("tax_percent"), blocks=blocks)
+
+
+def _judge(policy: LoadedPolicy, req: storage.PurchaseRequest, pool: Sequence[storage.PurchaseRequest],
+           on: date) -> Judgement:
+    try:
+        request = parse_request(req.answers or {}, policy)
+    except RequestError as exc:
+        problem = "; ".join(f"{field}: {reason}" for field, reason in exc.problems)
+        return Judgement(REFUSED, (), None, None, (), problem=problem)
+    language = (req.evaluation or {}).get("language")
+    evaluation = evaluate(policy, request, _history_as_of(policy, request, req, pool, on), on, language)
+    return Judgement(
+        outcome=evaluation.outcome,
+        route=_route([step.to_dict() for step in evaluation.approval_route]),
+        total=evaluation.total,
+        tax_percent=str(evaluation.tax_percent),
+        blocks=tuple((f.rule, f.message) for f in evaluation.by_severity(BLOCK)),
+    )
+
+
+def _route(steps: Sequence[Dict[str, Any]]) -> Route:
+    return tuple((str(step.get("level")), tuple(step.get("approvers") or ())) for step in steps)
+
+
+# --- spending history as of a submission ---------------------------------------------------------
+def _history_pool(session: Session, since: date, *policies: LoadedPolicy) -> List[storage.PurchaseRequest]:
+    """Every request that may be in the history of a request of the window, read once."""
+    longest = max(max(p.rules.splitting.window_days, p.rules.sole_sourcing.window_days) for p in policies)
+    # A month's limit reaches back to the 1st, so a month more than the longest window.
+    earliest = date_to_utc(since - timedelta(days=longest + 31))
+    model = storage.PurchaseRequest
+    return list(session.execute(
+        select(model).where(model.submitted_at.isnot(None),
+                            or_(model.created_at >= earliest, model.purchased_at >= earliest))
+    ).scalars())
+
+
+def _history_as_of(policy: LoadedPolicy, request, req: storage.PurchaseRequest,
+                   pool: Sequence[storage.PurchaseRequest], on: date) -> List[storage.SpendingRecord]:
+    """What storage.spending_history (via microbuy.judging.spending_for) returned when `req` was
+    submitted: the same cost centre or card, within the policy's window, counting then."""
+    since, until, card = history_window(policy, request, on)
+    moment = req.submitted_at
+    records = []
+    for other in pool:
+        if other.id == req.id or other.created_at >= moment or not _counted_at(other, moment):
+            continue
+        if other.cost_centre != request.cost_centre and not (card and other.card_id == card):
+            continue
+        paid = other.purchased_at is not None and other.purchased_at <= moment and other.amount_paid is not None
+        if paid:
+            day = other.purchased_at.date()
+        elif other.submitted_at <= moment:
+            day = other.submitted_at.date()
+        else:  # resubmitted after `moment`: it existed from its creation
+            day = other.created_at.date()
+        if not since <= day <= until:
+            continue
+        records.append(storage.SpendingRecord(
+            request_id=other.id, reference=other.reference, requester=other.requester,
+            cost_centre=other.cost_centre, card_id=other.card_id, supplier=other.supplier,
+            category=other.category, description=other.description,
+            total=other.amount_paid if paid else other.total, on=day, status=other.status,
+        ))
+    records.sort(key=lambda r: (r.on, r.request_id))
+    return records
+
+
+def _counted_at(other: storage.PurchaseRequest, moment: datetime) -> bool:
+    """Whether a request committed money at `moment`: it does now, or it was rejected or
+    cancelled only later (a decision or a cancellation ends it; both are final)."""
+    status = storage.Status(other.status)
+    if status in COUNTING_STATUSES:
+        return True
+    if status is storage.Status.REJECTED:
+        return other.decided_at is not None and other.decided_at > moment
+    if status is storage.Status.CANCELLED:
+        return other.updated_at > moment  # a cancelled request is never touched again
+    return False
+
+
+# --- comparing ----------------------------------------------------------------------------------
+def _changed(before: Judgement, after: Judgement) -> Tuple[str, ...]:
+    changed = []
+    if before.outcome != after.outcome:
+        changed.append("outcome")
+    if before.route != after.route:
+        changed.append("route")
+    if before.total != after.total:
+        changed.append("total")
+    return tuple(changed)
+
+
+def _why(before: Judgement, after: Judgement) -> Tuple[str, ...]:
+    """In the draft's words: what now blocks, what no longer does, what changed the total."""
+    if after.problem:
+        return (f"the draft cannot judge it: {after.problem}",)
+    reasons = [message for rule, message in after.blocks if (rule, message) not in before.blocks]
+    if not reasons and before.outcome != after.outcome:
+        reasons = [f"no longer: {message}" for rule, message in before.blocks if (rule, message) not in after.blocks]
+    if before.total != after.total and before.tax_percent != after.tax_percent and after.tax_percent is not None:
+        reasons.append(f"tax {before.tax_percent or '?'}% → {after.tax_percent}%")
+    return tuple(reasons)
+
+
+# --- showing ------------------------------------------------------------------------------------
+OUTCOME_NAMES = {"approval_required": "to approval", "blocked": "BLOCKED", REFUSED: "cannot be judged"}
+
+
+def table(diff: PolicyDiff, policy: LoadedPolicy) -> Table:
+    """The changes as a rich Table (every text from a request or the policy escaped)."""
+    pack = policy.rules.pack
+    people = policy.rules.people
+
+    def person(user: str) -> str:
+        return escape(people[user].name if user in people else user)
+
+    def route(steps: Route) -> str:
+        if not steps:
+            return "—"
+        return ", then ".join(f"{escape(level)} ({', '.join(person(a) for a in approvers)})" for level, approvers in steps)
+
+    def money(amount: Optional[Decimal]) -> str:
+        return "—" if amount is None else format_money(amount, currency=pack.currency,
+                                                        locale=pack.locales[pack.default_language])
+
+    def cell(change: Change, what: str, show) -> str:
+        old, new = show(getattr(change.before, what)), show(getattr(change.after, what))
+        return f"{old}\n→ [bold]{new}[/]" if what in change.changed else f"[dim]{new}[/]"
+
+    grid = Table(title=f"{len(diff.changes)} request(s) would change", show_lines=True, title_justify="left")
+    for name in ("Request", "Requester", "Supplier", "Outcome", "Route", "Total", "Why"):
+        grid.add_column(name, overflow="fold")
+    for change in diff.changes:
+        grid.add_row(
+            f"{change.reference}\n[dim]{escape(change.status)}, {change.judged_on.isoformat()}[/]",
+            person(change.requester),
+            escape(change.supplier),
+            cell(change, "outcome", lambda o: escape(OUTCOME_NAMES.get(o, o))),
+            cell(change, "route", route),
+            cell(change, "total", money),
+            "\n".join(escape(reason) for reason in change.why),
+        )
+    return grid
+
+
+def summary(diff: PolicyDiff) -> str:
+    line = (f"{diff.rejudged} request(s) submitted {diff.since.isoformat()} to {diff.until.isoformat()} re-judged; "
+            f"{len(diff.changes)} would change ({diff.count('outcome')} outcome, {diff.count('route')} route, "
+            f"{diff.count('total')} total)")
+    if diff.re_judged_baselines:
+        line += (f"; {diff.re_judged_baselines} were judged by an older policy version, "
+                 "so 'before' is what the policy in force says today")
+    return line
