@@ -19,13 +19,16 @@ export RASA_TELEMETRY_ENABLED := false
 # Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.
 export UV_PYTHON_PREFERENCE := system
 
-.PHONY: help setup run test check-policies services browser clean
+.PHONY: help setup run examples test check-policies services browser clean
 
 help:
-	@echo "make run    set up, then evaluate the example requests (policies/examples)"
-	@echo "make test   set up, then run every test"
-	@echo "make setup  only set up (.venv from uv.lock, database migrated)"
-	@echo "make clean  remove .venv, .tools and the local SQLite database"
+	@echo "make run       set up, then start the whole product (stand-in Slack, bot, Rasa) and print"
+	@echo "               the URL to open; with SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or"
+	@echo "               SLACK_SIGNING_SECRET) set, connects to that Slack workspace. Ctrl-C stops it"
+	@echo "make examples  set up, then evaluate the example requests (policies/examples)"
+	@echo "make test      set up, then run every test"
+	@echo "make setup     only set up (.venv from uv.lock, database migrated)"
+	@echo "make clean     remove .venv, .tools, .run and the local SQLite database"
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into $(TOOLS)/"
@@ -42,7 +45,12 @@ setup: $(STAMP)
 	$(BIN)/microbuy db upgrade
 	$(BIN)/microbuy policy check
 
+# Migrates, trains the dialogue model if it changed, starts every process and waits until each is
+# healthy (microbuy/up.py); logs in .run/logs/.
 run: setup
+	$(BIN)/microbuy up
+
+examples: setup
 	$(BIN)/microbuy examples
 
 services:
@@ -56,4 +64,4 @@ test: $(STAMP) services browser
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) $(TOOLS) microbuy.db microbuy.db-wal microbuy.db-shm
+	rm -rf $(VENV) $(TOOLS) .run microbuy.db microbuy.db-wal microbuy.db-shm
