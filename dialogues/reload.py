@@ -9,13 +9,17 @@ message being answered while the model loads is answered by the old one.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import httpx
 
 TOKEN_ENV = "RASA_TOKEN"
+DEFAULT_URL = "http://127.0.0.1:5005"
+# Written by `microbuy up` (owner-only) for the Rasa it started; removed when it stops.
+HANDOVER = Path(__file__).resolve().parents[1] / ".run" / "rasa.json"
 LOAD_TIMEOUT_S = 120  # loading reads the whole model; a cold disk takes a while
 
 
@@ -29,6 +33,19 @@ class NoRasa(ReloadError):
 
 def token_from_env(env=os.environ) -> Optional[str]:
     return (env.get(TOKEN_ENV) or "").strip() or None
+
+
+def running_rasa(env=os.environ) -> Tuple[str, Optional[str]]:
+    """(URL, token) of the Rasa to hand models to: RASA_URL and RASA_TOKEN, else what `microbuy up`
+    wrote for the Rasa it started (HANDOVER), else the default URL and no token."""
+    url, token = (env.get("RASA_URL") or "").strip(), token_from_env(env)
+    if not token and TOKEN_ENV not in env:
+        try:
+            handover = json.loads(HANDOVER.read_text())
+            return url or handover["url"], handover["token"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return url or DEFAULT_URL, token
 
 
 def running_model(rasa_url: str, token: str) -> str:

@@ -251,7 +251,7 @@ def up(check: bool, logs: Optional[str]) -> None:
 def train(policy_file: Optional[str], reload_running: bool) -> None:
     """Train the dialogue model (dialogues/models), only if the data, domain or policy changed,
     then hand it to the running Rasa; conversations in progress carry on."""
-    from dialogues.reload import NoRasa, ReloadError, reload_model, running_model, token_from_env
+    from dialogues.reload import NoRasa, ReloadError, reload_model, running_model, running_rasa
     from dialogues.training import TrainingFailed
     from dialogues.training import train as train_dialogue
 
@@ -264,7 +264,7 @@ def train(policy_file: Optional[str], reload_running: bool) -> None:
     click.echo(f"✓ {what} {trained.model} ({trained.seconds:.1f} s)")
     if not reload_running:
         return
-    token, rasa_url = token_from_env(), os.environ.get("RASA_URL") or "http://127.0.0.1:5005"
+    rasa_url, token = running_rasa()
     if not token:
         click.echo("  a running Rasa keeps its model until restarted (set RASA_TOKEN, as the running Rasa has it, "
                    "to hand it over in place)")

@@ -395,6 +395,7 @@ class Up:
                 continue
 
     def _stop(self) -> None:
+        remove_handover()
         if not any(c.process.poll() is None for c in self.supervisor.children if c.process):
             self.supervisor.stop()  # still sweeps their process groups
             return
@@ -512,7 +513,9 @@ class Up:
         standin_url = f"http://127.0.0.1:{ports['standin']}"
         events_url = f"http://127.0.0.1:{ports['web']}/slack/events"
         log = lambda name: self.logs / f"{name}.log"  # noqa: E731
-        rasa_token = (os.environ.get("RASA_TOKEN") or "").strip() or None
+        rasa_token = (os.environ.get("RASA_TOKEN") or "").strip() or secrets.token_urlsafe(24)
+        # `microbuy train` in another terminal finds the running Rasa here and hands it a new model.
+        write_handover(rasa_url, rasa_token)
         children = [
             Child("actions", [rasa_bin, "run", "actions", "--actions", "dialogues.actions", "-p", str(ports["actions"])],
                   base, answers_200(f"{actions_url}/health"), TIMEOUTS_S["actions"], log("actions")),
@@ -568,6 +571,7 @@ class Up:
             say("  connected to Slack (Socket Mode)")
         else:
             say(f"  connected to Slack (HTTP on port {ports['web']}, at /slack/events)")
+        say("  After changing training phrases, `.venv/bin/microbuy train` hands Rasa the new model.")
         say("  Ctrl-C stops everything.")
         say()
 
@@ -665,6 +669,21 @@ def send_check_dm(standin_port: int, user: str, logs: Path) -> Tuple[float, str]
         if len(replies) > replies_before:
             return time.monotonic() - started, replies[-1]["text"] or "(blocks only)"
     raise Failed(f"no reply from the bot in the DM within {CHECK_REPLY_TIMEOUT_S:.0f} s; see {_shown_path(logs)}/")
+
+
+def write_handover(rasa_url: str, token: str) -> None:
+    from dialogues.reload import HANDOVER
+
+    HANDOVER.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(HANDOVER, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the token: owner only
+    with os.fdopen(fd, "w") as out:
+        json.dump({"url": rasa_url, "token": token}, out)
+
+
+def remove_handover() -> None:
+    from dialogues.reload import HANDOVER
+
+    HANDOVER.unlink(missing_ok=True)
 
 
 def main(check: bool = False, logs: Optional[Path] = None) -> int:

@@ -3,6 +3,7 @@ server, Rasa, stand-in and bot on free ports and a SQLite file of the test's own
 with a signal. Each test checks that nothing it started is left behind."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -188,11 +189,22 @@ def test_up_starts_everything_healthy_then_ctrl_c_stops_it_all(model, launch):
                   if entry.startswith("SLACK_SIGNING_SECRET="))
     assert len(secret) >= 32
 
+    # `microbuy train` in another terminal finds the Rasa this run started (owner-only handover).
+    from dialogues.reload import HANDOVER
+    assert HANDOVER.stat().st_mode & 0o777 == 0o600
+    assert json.loads(HANDOVER.read_text())["url"] == f"http://127.0.0.1:{ports['rasa']}"
+    env = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_TOKEN")}
+    train = subprocess.run([str(Path(sys.executable).parent / "microbuy"), "train"], env=env, text=True,
+                           capture_output=True, timeout=120)
+    assert train.returncode == 0 and f"the running Rasa at http://127.0.0.1:{ports['rasa']} already uses it" \
+        in train.stdout, train.stdout + train.stderr
+
     up.process.send_signal(signal.SIGINT)
     assert up.finish(timeout=30) == 0, up.output
     assert "stopped web, standin, rasa, actions" in up.output
     assert up.leftovers() == []
     assert all(_closed(port) for port in ports.values()), ports
+    assert not HANDOVER.exists()
     assert secret not in up.output
     assert not any(secret in log.read_text(errors="replace") for log in up.logs.glob("*.log"))
     assert sorted(log.name for log in up.logs.glob("*.log")) == ["actions.log", "rasa.log", "standin.log", "web.log"]
