@@ -8,6 +8,8 @@ its listeners once per edit. Here, in the bot process:
 
 - A new version in force: stored (`storage.record_policy_version`) and audited `policy.in_force`
   with its version hash and the one it replaced, then announced in the pack's `admin_channel`.
+  Requests waiting for a decision that the new rules judge differently (outcome, route or total,
+  by `microbuy.policy_diff`) are flagged to their approvers by DM and listed for the admins.
 - A refused edit: audited `policy.refused` with the check's report, and the report posted to the
   admin channel of the rules still in force.
 
@@ -21,13 +23,16 @@ import hashlib
 import logging
 import os
 import threading
+from datetime import datetime, timezone
 from typing import Callable, List, Mapping, Optional
 
 from slack_sdk import WebClient
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 import storage
+from microbuy.policy_diff import diff_policy
 from policies import LoadedPolicy, PolicyInForce
 
 from .mrkdwn import escape, truncate
@@ -47,11 +52,8 @@ def stamp_key(kind: str, stamp: Optional[tuple]) -> str:
 
 
 class PolicyWatch:
-    def __init__(self, sessions: sessionmaker, in_force: PolicyInForce, client: WebClient,
-                 pending: Optional[Callable[[LoadedPolicy, LoadedPolicy], List[str]]] = None):
+    def __init__(self, sessions: sessionmaker, in_force: PolicyInForce, client: WebClient):
         self.sessions, self.client = sessions, client
-        # Told of pending requests the new rules judge differently; returns lines for the admins.
-        self.pending = pending
         in_force.listen(on_change=self.changed, on_refused=self.refused)
 
     def changed(self, old: Optional[LoadedPolicy], new: LoadedPolicy, stamp: Optional[tuple]) -> None:
@@ -66,9 +68,57 @@ class PolicyWatch:
             return  # start-up: nothing changed for anyone
         lines = [f":white_check_mark: Policy *{escape(new.short_version)}* is now in force "
                  f"(was {escape(old.short_version)}), from `{escape(os.path.basename(new.file))}`."]
-        if self.pending:
-            lines += self.pending(old, new)
+        try:
+            lines += self.flag_pending(old, new)
+        except Exception:  # the new rules are in force whatever happens here
+            log.exception("could not check the pending requests against policy %s", new.short_version)
+            lines.append("I could not check the pending requests against it; see the bot's log.")
         self._post(new, "\n".join(lines))
+
+    def flag_pending(self, old: LoadedPolicy, new: LoadedPolicy) -> List[str]:
+        """Tell the approvers of each request waiting for a decision that the new rules judge
+        differently (outcome, route or total), once per request and version; lines for the admins."""
+        with self.sessions() as session:
+            waiting = session.execute(
+                select(func.min(storage.PurchaseRequest.submitted_at))
+                .where(storage.PurchaseRequest.status == storage.Status.SUBMITTED.value)).scalar_one()
+            if waiting is None:
+                return []
+            since = waiting.astimezone(timezone.utc).date() if waiting.tzinfo else waiting.date()
+            diff = diff_policy(session, old, new, since, datetime.now(timezone.utc).date())
+            changes = [c for c in diff.changes if c.status == storage.Status.SUBMITTED.value]
+            deciders = {}
+            for change in changes:
+                req = storage.get_request(session, change.request_id)
+                route = req.route or []
+                step = route[req.approval_step] if 0 <= req.approval_step < len(route) else {}
+                deciders[change.request_id] = [p for p in storage.step_deciders(step) if p != req.requester]
+        lines = []
+        for change in changes:
+            what = _what_changed(change)
+            lines.append(f"• {escape(change.reference)} (waiting for a decision): {what}")
+            with self.sessions.begin() as session:
+                if not storage.claim_event(session, f"policy.flag:{new.version[:32]}:{change.request_id}", "policy"):
+                    continue
+                storage.append_audit(session, actor=ACTOR, action="policy.flagged", request_id=change.request_id,
+                                     data={"version": new.version, "changed": list(change.changed),
+                                           "to": deciders[change.request_id]})
+                for person in deciders[change.request_id]:
+                    self._dm(person, f"Heads-up on {escape(change.reference)}, waiting for your decision: the "
+                                     f"policy changed (version {escape(new.short_version)}) and now judges it "
+                                     f"differently: {what}. It was submitted under the old rules; decide with "
+                                     "that in mind (Request changes lets the requester revise it).")
+        if lines:
+            lines.insert(0, f"{len(lines)} request(s) waiting for a decision are judged differently now; "
+                            "their approvers were told:")
+        return lines
+
+    def _dm(self, person: str, text: str) -> None:
+        try:
+            channel = self.client.conversations_open(users=person)["channel"]["id"]
+            self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False, unfurl_media=False)
+        except Exception:
+            log.exception("could not tell %s about a policy change", person)
 
     def refused(self, path, report: str, in_force: LoadedPolicy, stamp: Optional[tuple]) -> None:
         with self.sessions.begin() as session:
@@ -89,6 +139,25 @@ class PolicyWatch:
             self.client.chat_postMessage(channel=channel, text=text, unfurl_links=False, unfurl_media=False)
         except Exception:  # the audit stands; the log says what the admins missed
             log.exception("could not tell %s about the policy", channel)
+
+
+def _what_changed(change) -> str:
+    before, after = change.before, change.after
+    parts = []
+    if "outcome" in change.changed:
+        parts.append(f"{_OUTCOME.get(before.outcome, before.outcome)} → {_OUTCOME.get(after.outcome, after.outcome)}")
+    if "total" in change.changed and before.total is not None and after.total is not None:
+        parts.append(f"total {before.total:.2f} → {after.total:.2f}")
+    if "route" in change.changed:
+        parts.append("approval route " + " → ".join(
+            ", ".join(level for level, _ in route) or "none" for route in (before.route, after.route)))
+    text = "; ".join(parts)
+    if change.why:
+        text += f" ({change.why[0]})"
+    return escape(truncate(text, 600))
+
+
+_OUTCOME = {"approval_required": "goes to approval", "blocked": "blocked", "refused": "refused"}
 
 
 def poll_interval_from_env(env: Mapping[str, str] = os.environ) -> float:

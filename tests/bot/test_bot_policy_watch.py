@@ -16,6 +16,8 @@ from bot.policy_watch import PolicyWatch, poll_interval_from_env, start_policy_t
 from policies import DEFAULT_POLICY, PolicyInForce
 from standin import StandIn, Workspace
 
+from slack_kit import MANAGER, REQUESTER, store_request
+
 ADMINS = "C0ADMINS"
 
 
@@ -52,7 +54,7 @@ class Kit:
 
 @pytest.fixture
 def kit(tmp_path):
-    workspace = Workspace.from_people({"U01AMINA": ("Amina Haddad", "en")},
+    workspace = Workspace.from_people({MANAGER: ("Amina Haddad", "en"), REQUESTER: ("Nadia Roy", "fr")},
                                       channels={ADMINS: "microbuy-admins"})
     with StandIn(workspace) as standin:
         yield Kit(tmp_path, standin, workspace)
@@ -124,6 +126,32 @@ def test_the_watch_thread_takes_an_edit_nobody_asked_for(kit):
         stop.set()
         thread.join(2)
     assert "now in force" in kit.admin_posts()[0]
+
+
+def test_pending_requests_judged_differently_are_flagged_to_their_approver_once(kit):
+    bot = kit.watched()
+    first = bot()
+    # The small one first: judged as of its submission, the big one is not yet its history.
+    small = store_request(kit.sessions, first, supplier="Staples", total="25.00")
+    big = store_request(kit.sessions, first, supplier="Dell", total="4000.00")
+    kit.edit("- {from: 2019-04-01, amount: 10000}", "- {from: 2019-04-01, amount: 3000}")
+    new = bot()
+    assert new.version != first.version
+
+    dms = [m.text for c in kit.workspace.channels.values() if c.is_im and c.user == MANAGER
+           for m in c.messages if m.bot_id]
+    assert len(dms) == 1, "\n".join(dms)
+    [dm] = dms
+    assert f"MB-{big:06d}" in dm and "goes to approval → blocked" in dm and "over the" in dm
+    assert f"MB-{small:06d}" not in dm
+    [post] = kit.admin_posts()
+    assert "1 request(s) waiting for a decision are judged differently" in post and f"MB-{big:06d}" in post
+    [(_, data)] = kit.audit("policy.flagged")
+    assert data["to"] == [MANAGER] and data["changed"][0] == "outcome"
+
+    # A second process seeing the same edit flags nobody again.
+    kit.watched()()
+    assert len(kit.audit("policy.flagged")) == 1
 
 
 def test_poll_interval_from_the_environment():
