@@ -12,7 +12,8 @@ wrong secret; `age=600` dates the request ten minutes back (Slack's verifiers re
 With a workspace the deliverer also plays the person's side of the state: a DM is recorded in
 the channel before its event is sent, trigger_ids are minted so views.open accepts them (for
 `workspace.trigger_lifetime`, 3 s by default), response_urls point at the stand-in's
-/actions/ endpoint, and a modal submission closes or updates the view as the app's answer says.
+/actions/ endpoint, a modal submission closes or updates the view as the app's answer says, and
+a slash command's immediate answer is shown (ephemeral, or in the channel) as Slack shows it.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import urlencode
 
-from .blocks import find_element
+from .blocks import fill_ids, find_element
 from .workspace import (APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Ephemeral, Message, NotFound, View,
                         Workspace)
 
@@ -182,8 +183,11 @@ class Deliverer:
             "response_url": self._response_url(user, channel_id),
             "trigger_id": self._trigger(user),
         }
-        return self._send("command", form, urlencode(form), FORM, self.commands_url,
-                          bad_signature=bad_signature, age=age)
+        delivery = self._send("command", form, urlencode(form), FORM, self.commands_url,
+                              bad_signature=bad_signature, age=age)
+        if self.workspace is not None and delivery.ok:
+            self._apply_command_answer(user, channel_id, delivery)
+        return delivery
 
     def block_action(
         self,
@@ -274,8 +278,8 @@ class Deliverer:
         state = copy.deepcopy(view_dict.get("state", {}).get("values", {}))
         for block_id, actions in (values or {}).items():
             for action_id, answer in actions.items():
-                state.setdefault(block_id, {})[action_id] = _state_value(view_dict.get("blocks"), block_id,
-                                                                         action_id, answer)
+                state.setdefault(block_id, {})[action_id] = state_value(view_dict.get("blocks"), block_id,
+                                                                        action_id, answer)
         view_dict["state"] = {"values": state}
         ws = self.workspace
         if ws is not None and view_dict["id"] in ws.views:
@@ -382,17 +386,37 @@ class Deliverer:
         with ws.lock:
             if action == "errors":
                 return
+            view = answer.get("view") if action and isinstance(answer.get("view"), dict) else None
+            if view is not None:  # Slack names every block and element, as for views.open
+                view = {**view, "blocks": fill_ids(view.get("blocks") or [])}
             if action == "clear":
                 ws.close_modals(user)
-            elif action == "update" and isinstance(answer.get("view"), dict):
-                ws.replace_view(ws.views[view_id], answer["view"])
-            elif action == "push" and isinstance(answer.get("view"), dict):
+            elif action == "update" and view is not None:
+                ws.replace_view(ws.views[view_id], view)
+            elif action == "push" and view is not None:
                 stack = ws.modal_stacks.setdefault(user, [])
-                pushed = ws.new_view("modal", user, answer["view"], root=stack[0] if stack else None,
+                pushed = ws.new_view("modal", user, view, root=stack[0] if stack else None,
                                      previous=view_id)
                 stack.append(pushed.id)
             else:
                 ws.close_modals(user, upto=view_id)
+
+    def _apply_command_answer(self, user: str, channel_id: str, delivery: Delivery) -> None:
+        """Slack shows a command's immediate answer: plain text or {"text", "blocks"} as an
+        ephemeral message, or to everyone with "response_type": "in_channel"."""
+        ws = self.workspace
+        assert ws is not None
+        answer = delivery.json()
+        if not isinstance(answer, dict):
+            text = delivery.response_body.strip()
+            answer = {"text": text} if text and answer is None else {}
+        text, blocks = answer.get("text") or "", answer.get("blocks")
+        if not text and not blocks:
+            return
+        if answer.get("response_type") == "in_channel":
+            ws.post_as_bot(channel_id, text=str(text), blocks=blocks)
+        else:
+            ws.post_ephemeral(channel_id, user, text=str(text), blocks=blocks)
 
     def _post_message(self, user: str, channel_id: str, text: str, thread_ts: Optional[str]) -> str:
         if self.workspace is None:
@@ -472,16 +496,18 @@ def _rich_text(text: str) -> List[Dict[str, Any]]:
              "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}]
 
 
-def _state_value(blocks: Optional[List[dict]], block_id: str, action_id: str, answer: Any) -> Dict[str, Any]:
+def state_value(blocks: Optional[List[dict]], block_id: str, action_id: str, answer: Any) -> Dict[str, Any]:
+    """An element's entry in a view's state (and a block action's fields), as Slack shapes it,
+    from a plain answer: an option value, a list of them, a date, a text; None when nothing is
+    chosen or typed. A dict is taken as Slack's shape already."""
     if isinstance(answer, dict):
         return answer
     _, element = find_element(blocks, action_id, block_id)
     kind = (element or {}).get("type", "plain_text_input")
-    if kind in ("static_select", "radio_buttons", "external_select"):
-        option = _option(element, answer)
-        return {"type": kind, "selected_option": option}
+    if kind in ("static_select", "radio_buttons", "external_select", "overflow"):
+        return {"type": kind, "selected_option": None if answer is None else _option(element, answer)}
     if kind in ("checkboxes", "multi_static_select", "multi_external_select"):
-        chosen = answer if isinstance(answer, list) else [answer]
+        chosen = [] if answer is None else answer if isinstance(answer, list) else [answer]
         return {"type": kind, "selected_options": [_option(element, a) for a in chosen]}
     if kind == "datepicker":
         return {"type": kind, "selected_date": answer}

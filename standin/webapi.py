@@ -7,7 +7,9 @@
 blocks or views, forms otherwise, GET query strings for a few readers), checks the bearer token,
 and answers with Slack's shapes and error codes (HTTP 200 with `{"ok": false, "error": ...}`,
 HTTP 429 with Retry-After when rate limited). `POST /actions/<key>` is the response_url the
-deliverer hands out with slash commands and actions.
+deliverer hands out with slash commands and actions. `GET /health` answers "ok". The page at `/`
+and its JSON API at `/ui/api/` are the browser half (standin/ui.py); connected to an app
+(`StandIn.connect`), what people do there is delivered to it signed, as Slack delivers it.
 
 The server is the standard library's ThreadingHTTPServer in a background thread: each request is
 short, state changes hold the workspace lock, and nothing here needs an event loop.
@@ -21,6 +23,8 @@ from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from . import blocks as kit
+from .connection import AppConnection
+from .ui import BrowserUi
 from .workspace import NotFound, View, Workspace
 
 
@@ -351,7 +355,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         standin = self.server.standin
         try:
-            if parts.path.startswith("/api/"):
+            if parts.path == "/health":
+                status, headers, body = 200, {}, "ok"
+            elif standin.ui.handles(parts.path):
+                status, headers, body = standin.ui.handle(self.command, parts.path, parts.query, self.headers,
+                                                          self._raw_body())
+            elif parts.path.startswith("/api/"):
                 args = dict(parse_qsl(parts.query, keep_blank_values=True))
                 args.update(self._body_args())
                 status, headers, body = standin.call(parts.path[len("/api/"):], args, self.headers)
@@ -366,9 +375,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, headers, body = 500, {}, {"ok": False, "error": "internal_error"}
         self._send(status, headers, body)
 
-    def _body_args(self) -> Dict[str, Any]:
+    def _raw_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _body_args(self) -> Dict[str, Any]:
+        raw = self._raw_body()
         if not raw:
             return {}
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -386,15 +398,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise _BadBody("invalid_form_data")
 
     def _send(self, status: int, headers: Dict[str, str], body: Any) -> None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+        """`body`: bytes (with a Content-Type in `headers`), text, or JSON."""
+        headers = dict(headers)
+        if isinstance(body, bytes):
+            data, content_type = body, headers.pop("Content-Type", "application/octet-stream")
+        elif isinstance(body, str):
+            data, content_type = body.encode("utf-8"), "text/plain; charset=utf-8"
+        else:
+            data, content_type = json.dumps(body).encode("utf-8"), "application/json; charset=utf-8"
         self.send_response(status)
-        content_type = "text/plain; charset=utf-8" if isinstance(body, str) else "application/json; charset=utf-8"
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the browser went away (a long poll given up, a tab closed): nobody to answer
 
 
 class _BadBody(Exception):
@@ -410,6 +431,9 @@ class StandIn:
         self.workspace = workspace or Workspace()
         self.host = host
         self.verbose = verbose
+        self.app: Optional[AppConnection] = None  # where people's actions in the browser go (`connect`)
+        self.stopping = False  # wakes the browser's long polls when the server stops
+        self.ui = BrowserUi(self)
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
         self._limits: Dict[str, List[int]] = {}  # method -> [calls left to refuse, retry_after]
@@ -422,6 +446,7 @@ class StandIn:
             return self.url
         server = _Server((self.host, port), _RequestHandler)
         server.standin = self
+        self.stopping = False
         self._server = server
         self.workspace.origin = self.origin
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -429,9 +454,17 @@ class StandIn:
         self._thread.start()
         return self.url
 
+    def connect(self, events_url: str, signing_secret: str, **options: Any) -> AppConnection:
+        """Deliver what people do in the browser to the app at `events_url`, signed with its
+        signing secret (`options`: AppConnection's commands, ack_timeout)."""
+        self.app = AppConnection(events_url, signing_secret, self.workspace, **options)
+        return self.app
+
     def stop(self) -> None:
         if self._server is None:
             return
+        self.stopping = True
+        self.workspace.changed()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

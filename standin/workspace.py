@@ -3,7 +3,8 @@
 Everything here is plain data behind one lock (`Workspace.lock`), because the Web API server
 answers from its own threads while a test or the deliverer reads and writes from another.
 `Workspace.wait_for(predicate)` blocks until a change makes the predicate true, which is how a
-test waits for a bot that answers after it has acknowledged.
+test waits for a bot that answers after it has acknowledged; `version` counts the changes, so
+the browser's long poll waits for it to pass the one it last saw.
 
 Nothing here knows the bot: ids, names and shapes are Slack's.
 """
@@ -19,6 +20,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 TEAM_ID = "T0STANDIN"
 TEAM_DOMAIN = "microbuy-standin"
+TEAM_NAME = "microbuy stand-in"
 APP_ID = "A0STANDIN"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -48,6 +50,7 @@ class User:
     is_bot: bool = False
     bot_id: Optional[str] = None
     deleted: bool = False
+    title: str = ""  # Slack's profile.title, e.g. "Director, cost centre 100200"
 
     def to_slack(self, team_id: str, include_locale: bool = False) -> Dict[str, Any]:
         offset = _tz_offset(self.tz)
@@ -65,6 +68,7 @@ class User:
                 "real_name_normalized": self.real_name,
                 "display_name": self.name,
                 "display_name_normalized": self.name,
+                "title": self.title,
                 "team": team_id,
             },
             "is_admin": False,
@@ -248,6 +252,7 @@ class Workspace:
         *,
         team_id: str = TEAM_ID,
         team_domain: str = TEAM_DOMAIN,
+        team_name: str = TEAM_NAME,
         app_id: str = APP_ID,
         bot_user_id: str = BOT_USER_ID,
         bot_id: str = BOT_ID,
@@ -260,6 +265,7 @@ class Workspace:
         self._changed = threading.Condition(self.lock)
         self.team_id = team_id
         self.team_domain = team_domain
+        self.team_name = team_name
         self.app_id = app_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -277,6 +283,7 @@ class Workspace:
         self.response_urls: Dict[str, ResponseUrl] = {}
         self.api_log: List[ApiCall] = []
         self.tokens: Dict[str, str] = {bot_token: bot_user_id}  # token -> user it acts as
+        self.version = 0  # counts changes, so a browser can wait for the next one (`wait_for`)
         self._last_ts = 0
         self._ids = itertools.count(1)
         self.add_user(bot_user_id, bot_name, real_name=bot_name, is_bot=True, bot_id=bot_id)
@@ -290,23 +297,27 @@ class Workspace:
         *,
         channels: Mapping[str, str] = DEFAULT_CHANNELS,
         tz: str = DEFAULT_TZ,
+        titles: Mapping[str, str] = {},
         **options: Any,
     ) -> "Workspace":
-        """A workspace with these people ({user_id: (real name, language "en"/"fr")}), the bot,
-        and `channels` ({id: name}) that everyone, the bot included, belongs to."""
+        """A workspace with these people ({user_id: (real name, language "en"/"fr")}, in that
+        order), the bot, and `channels` ({id: name}) that everyone, the bot included, belongs to.
+        `titles` gives people their profile title ({user_id: "Director"})."""
         workspace = cls(**options)
         for user_id, (real_name, language) in people.items():
             workspace.add_user(user_id, _handle(real_name), real_name=real_name,
-                               locale=LOCALES.get(language or "en", "en-US"), tz=tz)
+                               locale=LOCALES.get(language or "en", "en-US"), tz=tz, title=titles.get(user_id, ""))
         members = list(workspace.users)
         for channel_id, name in channels.items():
             workspace.add_channel(channel_id, name, members=members)
         return workspace
 
     def add_user(self, user_id: str, name: str, *, real_name: Optional[str] = None, tz: str = DEFAULT_TZ,
-                 locale: str = "en-US", is_bot: bool = False, bot_id: Optional[str] = None) -> User:
+                 locale: str = "en-US", is_bot: bool = False, bot_id: Optional[str] = None,
+                 title: str = "") -> User:
         with self.lock:
-            user = User(user_id, name, real_name or name, tz=tz, locale=locale, is_bot=is_bot, bot_id=bot_id)
+            user = User(user_id, name, real_name or name, tz=tz, locale=locale, is_bot=is_bot, bot_id=bot_id,
+                        title=title)
             self.users[user_id] = user
             self._notify()
             return user
@@ -551,6 +562,7 @@ class Workspace:
             self._notify()
 
     def _notify(self) -> None:
+        self.version += 1
         self._changed.notify_all()
 
     def _new_hash(self) -> str:

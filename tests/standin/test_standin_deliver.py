@@ -6,7 +6,6 @@ served by its WSGI adapter, whose WebClient talks to the stand-in.
 import json
 import socketserver
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -16,48 +15,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
+from app_recorder import Recorder
 from standin import Deliverer
 
 SECRET = "standin-test-signing-secret"
-
-
-# -- a recorder app ---------------------------------------------------------------------------------
-
-class Recorder:
-    """An HTTP endpoint that keeps each request (headers, body) and answers `reply`."""
-
-    def __init__(self):
-        self.requests = []
-        self.reply = b""
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                recorder.requests.append((dict(self.headers.items()), body))
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(recorder.reply)))
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(recorder.reply)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def last(self):
-        return self.requests[-1]
-
-    def last_payload(self):
-        headers, body = self.last()
-        return json.loads(parse_qs(body)["payload"][0])
 
 
 @pytest.fixture
