@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -24,6 +25,7 @@ from .justification import render_justification
 from .mrkdwn import escape
 
 log = logging.getLogger(__name__)
+USER_ID = re.compile(r"(?<![\w@<])(U[A-Z0-9]{6,})\b")
 
 APPROVE, REJECT, CHANGES = "approve", "reject", "request_changes"
 OUTCOME_OF = {APPROVE: "approved", REJECT: "rejected", CHANGES: "changes_requested"}
@@ -227,7 +229,9 @@ class Approvals:
                                      data={"why": why, "button": str(value)[:500]})
         except SQLAlchemyError:
             log.exception("refused click by %s not audited", user)
-        self._ephemeral(client, channel, user, f"Your click was not recorded: {escape(why)}")
+        # storage names people by Slack user id: show them as mentions (ids only, never typed text).
+        why_text = USER_ID.sub(r"<@\1>", escape(why))
+        self._ephemeral(client, channel, user, f"Your click was not recorded: {why_text}")
 
     @staticmethod
     def _ephemeral(client: WebClient, channel: Optional[str], user: str, text: str) -> None:

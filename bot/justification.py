@@ -237,6 +237,11 @@ def justification_values(request: Any, policy: LoadedPolicy, language: str = "en
         })
 
     step_index = int(_get(request, "approval_step", 0) or 0)
+    status = str(_get(request, "status", "submitted") or "submitted")
+    # Only a request waiting for approval has a step awaiting a decision; after the last approval
+    # every step is decided, and a rejection or a request for changes decided the step it stopped at.
+    all_decided = status in ("approved", "purchased", "received", "certified")
+    stopped_at = step_index if status in ("rejected", "changes_requested") else -1
     route = []
     for index, step in enumerate(_get(request, "route", None) or evaluation.get("approval_route") or []):
         level = rules.approval.levels.get(step.get("level", ""))
@@ -247,7 +252,8 @@ def justification_values(request: Any, policy: LoadedPolicy, language: str = "en
             "approvers": approvers, "delegates": delegates,
             "approver_names": [_person(rules, person) for person in approvers],
             "delegate_names": [_person(rules, person) for person in delegates],
-            "current": index == step_index, "done": index < step_index, "number": index + 1,
+            "current": status == "submitted" and index == step_index,
+            "done": index < step_index or all_decided or index == stopped_at, "number": index + 1,
         })
 
     version = str(_get(request, "policy_version", evaluation.get("policy_version", "")))

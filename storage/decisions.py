@@ -56,7 +56,8 @@ def _by(decision: Decision) -> str:
 
 
 def staleness(session: Session, req: PurchaseRequest, revision: int, step: int) -> Optional[str]:
-    """Why a decision for (revision, step) no longer applies, or None if it still does."""
+    """Why a decision for (revision, step) no longer applies, or None if it still does. Steps are
+    counted from 1 in messages, as people count them (stored from 0)."""
     ref = req.reference
     if req.revision != revision:
         return (f"{ref} was edited since this was sent (revision {revision}, now {req.revision}); "
@@ -67,14 +68,14 @@ def staleness(session: Session, req: PurchaseRequest, revision: int, step: int) 
         last = _last_decision(session, req.id)
         if last is not None and last.revision == req.revision:
             return (f"{ref} was already decided: {last.outcome.replace('_', ' ')} by {_by(last)} "
-                    f"at step {last.step} ({last.level})")
+                    f"at step {last.step + 1} ({last.level})")
         return f"{ref} is {req.status} and no longer awaiting approval"
     if step != req.approval_step:
         if step < req.approval_step:
             earlier = _decision_at(session, req.id, revision, step)
             if earlier is not None:
-                return f"step {step} ({earlier.level}) of {ref} was already approved by {_by(earlier)}"
-        return f"{ref} is waiting for approval step {req.approval_step}, not step {step}"
+                return f"step {step + 1} ({earlier.level}) of {ref} was already approved by {_by(earlier)}"
+        return f"{ref} is waiting for approval step {req.approval_step + 1}, not step {step + 1}"
     return None
 
 
@@ -90,7 +91,7 @@ def _acting_for(req: PurchaseRequest, step: int, approver: str, on_behalf_of: Op
     """None when `approver` is a step approver; the absent approver(s) when a delegate acts."""
     route_step = req.route[step] if 0 <= step < len(req.route or []) else None
     if route_step is None:
-        raise NotAuthorized(f"{req.reference} has no approval step {step}")
+        raise NotAuthorized(f"{req.reference} has no approval step {step + 1}")
     approvers: List[str] = list(route_step.get("approvers") or [])
     delegates: List[str] = list(route_step.get("delegates") or [])
     # People the step was escalated to decide in its approvers' place, like delegates.
@@ -99,13 +100,13 @@ def _acting_for(req: PurchaseRequest, step: int, approver: str, on_behalf_of: Op
         return None
     if approver not in delegates:
         raise NotAuthorized(
-            f"{approver} is not an approver or delegate for step {step} "
+            f"{approver} is not an approver or delegate for step {step + 1} "
             f"({route_step.get('name') or route_step.get('level')}) of {req.reference}"
         )
     if on_behalf_of is not None:
         if on_behalf_of not in approvers:
             raise NotAuthorized(
-                f"{on_behalf_of} is not an approver for step {step} of {req.reference}; "
+                f"{on_behalf_of} is not an approver for step {step + 1} of {req.reference}; "
                 f"a delegate can only act for {', '.join(approvers)}"
             )
         return on_behalf_of

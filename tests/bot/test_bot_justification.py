@@ -143,6 +143,29 @@ def test_a_plain_dict_with_the_stored_fields_renders_the_same(stored, policy):
     assert render_justification(fields, policy) == render_justification(row, policy)
 
 
+@pytest.mark.parametrize("status, step, marks", [
+    ("submitted", 0, ["_awaiting decision_", None]),
+    ("submitted", 1, ["decided", "_awaiting decision_"]),
+    ("approved", 1, ["decided", "decided"]),
+    ("certified", 1, ["decided", "decided"]),
+    ("rejected", 1, ["decided", "decided"]),
+    ("changes_requested", 0, ["decided", None]),
+    ("cancelled", 0, [None, None]),
+])
+def test_the_route_says_which_steps_are_decided_and_which_one_waits(stored, policy, status, step, marks):
+    row = stored["open_source"]  # two steps: the manager, then finance
+    fields = {column: getattr(row, column) for column in (
+        "id", "requester", "cost_centre", "category", "supplier", "title", "description", "subtotal", "tax",
+        "total", "answers", "evaluation", "route", "policy_version", "created_at", "submitted_at", "card_id")}
+    text = shown(render_justification({**fields, "status": status, "approval_step": step}, policy).blocks)
+    lines = [line for line in text[text.index("*Approval route*"):].split("\n") if line[:2] in ("1.", "2.")]
+    assert len(lines) == 2
+    for line, mark in zip(lines, marks):
+        shown_mark = ("_awaiting decision_" if "awaiting" in line else "decided" if line.endswith("decided")
+                      else None)
+        assert shown_mark == mark, (status, step, line)
+
+
 # --- injection -----------------------------------------------------------------------------------
 
 

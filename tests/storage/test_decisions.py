@@ -87,7 +87,7 @@ def test_multi_level_route(session_factory, new_request):
 def test_step_not_yet_open_is_stale(session_factory, new_request):
     request_id = new_request(route=TWO_STEP_ROUTE)
     error = _refused(session_factory, request_id, StaleDecision, step=1, approver="U_CFO")
-    assert "step 0" in str(error)
+    assert "waiting for approval step 1, not step 2" in str(error)
 
 
 def test_self_approval_refused_even_when_routed(session_factory, new_request):
