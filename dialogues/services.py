@@ -5,6 +5,7 @@ The policy is re-read when its file changes (policies.PolicyInForce); an edit th
 """
 from __future__ import annotations
 
+import logging
 import os
 from datetime import date, datetime
 from functools import lru_cache
@@ -13,10 +14,13 @@ from typing import Dict
 from zoneinfo import ZoneInfo
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 from sqlalchemy.orm import sessionmaker
 
 import storage
 from policies import LoadedPolicy, PolicyInForce
+
+log = logging.getLogger(__name__)
 
 FIELDS_FILE = Path(__file__).with_name("fields.yml")
 
@@ -43,11 +47,36 @@ def today(policy: LoadedPolicy) -> date:
     return datetime.now(ZoneInfo(policy.rules.pack.timezone)).date()
 
 
-@lru_cache(maxsize=1)
+_last_fields: Dict[str, dict] = {}
+_bad_stamp: tuple = ()
+
+
 def fields() -> Dict[str, dict]:
-    """dialogues/fields.yml: each answer's label, the words that name it, and why it is asked."""
+    """dialogues/fields.yml: each answer's label, the words that name it, and why it is asked;
+    read again when the file changes, so an admin's rewording needs no restart. An edit that is
+    not a YAML mapping is logged and the last good version stays."""
+    global _last_fields, _bad_stamp
+    stat = FIELDS_FILE.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    if stamp == _bad_stamp:
+        return _last_fields
+    try:
+        _last_fields = _fields_as_of(*stamp)
+    except (YAMLError, ValueError, TypeError) as exc:
+        if not _last_fields:
+            raise
+        _bad_stamp = stamp  # say it once per edit
+        log.error("%s not reloaded, the previous wording stays: %s", FIELDS_FILE, exc)
+    return _last_fields
+
+
+@lru_cache(maxsize=1)
+def _fields_as_of(mtime_ns: int, size: int) -> Dict[str, dict]:
     with FIELDS_FILE.open(encoding="utf-8") as handle:
-        return dict(YAML(typ="safe").load(handle))
+        loaded = YAML(typ="safe").load(handle)
+    if not isinstance(loaded, dict):
+        raise ValueError("fields.yml must be a mapping of slot names to their label, words and why")
+    return dict(loaded)
 
 
 def in_language(texts: Dict[str, str], language: str) -> str:

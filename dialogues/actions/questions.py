@@ -147,10 +147,14 @@ class AskRequirement(Action, ABC):
         return []
 
 
-# One ask action per answer a category can require; the domain lists each.
-for _slot in ("attest_no_internal_capacity", "ip_agreement", "fixed_price", "remote_only", "licence",
-              "repository", "acceptance_criteria"):
-    type(f"Ask_{_slot}", (AskRequirement,), {"slot": _slot})
+# One ask action per answer a category can require; the domain lists each. Kept in the module:
+# rasa_sdk finds actions through Action.__subclasses__(), which holds classes only weakly, so an
+# unreferenced class could be collected before the action server registers it.
+REQUIREMENT_ASKS = {
+    _slot: type(f"Ask_{_slot}", (AskRequirement,), {"slot": _slot})
+    for _slot in ("attest_no_internal_capacity", "ip_agreement", "fixed_price", "remote_only", "licence",
+                  "repository", "acceptance_criteria")
+}
 
 
 class AskConfirmSubmit(Action):
