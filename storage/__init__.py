@@ -30,8 +30,10 @@ from .events import claim_event
 from .history import CardLogRow, SpendingRecord, card_log, spending_history
 from .lifecycle import TRANSITIONS, Status, check_transition
 from .migrate import current_revision, downgrade, upgrade
-from .models import AuditEntry, AuditHead, Base, Decision, PolicyVersion, ProcessedEvent, PurchaseRequest
+from .models import (AuditEntry, AuditHead, Base, Decision, PolicyVersion, ProcessedEvent, PurchaseRequest,
+                     UserPreference)
 from .policy_versions import record_policy_version
+from .preferences import get_language, set_language
 from .requests import (
     cancel_request,
     certify_receipt,
@@ -68,4 +70,6 @@ __all__ = [
     # events, history, policy versions
     "claim_event", "SpendingRecord", "spending_history", "CardLogRow", "card_log",
     "record_policy_version",
+    # people's own choices
+    "UserPreference", "get_language", "set_language",
 ]

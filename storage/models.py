@@ -170,6 +170,18 @@ class PolicyVersion(Base):
     first_seen_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class UserPreference(Base):
+    """What a person chose for themselves (the language they are served in), per Slack user."""
+
+    __tablename__ = "user_preferences"
+
+    user_id = Column(String(64), primary_key=True)
+    language = Column(String(8), nullable=True)
+    # Where the choice came from: "slack_locale", "conversation", "app_home".
+    source = Column(String(32), nullable=True)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 def _check_string_lengths(mapper, connection, target) -> None:
     # SQLite ignores VARCHAR lengths and PostgreSQL fails with a DataError;
     # refuse over-long values the same clear way on both.

@@ -31,7 +31,7 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_db_url):
     assert current_revision(empty_db_url) is None
 
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0002"
+    assert current_revision(empty_db_url) == "0003"
     assert _tables(empty_db_url) == set(Base.metadata.tables) | {"alembic_version"}
     assert _schema_diff(empty_db_url) == []
 
@@ -59,7 +59,7 @@ def test_a_database_at_0001_keeps_its_requests_through_0002(empty_db_url):
         engine.dispose()
     request_id = 7
     upgrade(url)
-    assert current_revision(url) == "0002" and _schema_diff(url) == []
+    assert current_revision(url) == "0003" and _schema_diff(url) == []
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -84,7 +84,7 @@ def test_sqlite_path_with_percent_sign(tmp_path):
     # ConfigParser would read "%" as interpolation if the URL went through the ini options.
     url = f"sqlite:///{tmp_path / 'micro%buy%(x)s.db'}"
     upgrade(url)
-    assert current_revision(url) == "0002"
+    assert current_revision(url) == "0003"
     assert (tmp_path / "micro%buy%(x)s.db").exists()
 
 
@@ -95,7 +95,7 @@ def test_postgres_url_with_percent_encoded_password(empty_postgres_url):
     rendered = f"postgresql://{url.username}:p%25ss%3Aw%40rd@{url.host}:{url.port}/{url.database}"
     assert make_url(rendered).password == "p%ss:w@rd"
     upgrade(rendered)
-    assert current_revision(rendered) == "0002"
+    assert current_revision(rendered) == "0003"
 
 
 def test_migrations_emit_sql_offline(tmp_path, capsys):
