@@ -2,6 +2,7 @@
 
 from typing import Optional
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .atomic import atomic
@@ -29,9 +30,15 @@ def set_language(session: Session, user_id: str, language: str, source: str) -> 
     with atomic(session):
         row = session.get(UserPreference, user_id, with_for_update=True)
         if row is None:
-            session.add(UserPreference(user_id=user_id, language=language, source=source, updated_at=utcnow()))
-            session.flush()
-            return True
+            try:
+                # A SAVEPOINT: two first messages of one person at once both find no row; the
+                # second insert loses and goes on as an update of the winner's row.
+                with session.begin_nested():
+                    session.add(UserPreference(user_id=user_id, language=language, source=source,
+                                               updated_at=utcnow()))
+                return True
+            except IntegrityError:
+                row = session.get(UserPreference, user_id, with_for_update=True, populate_existing=True)
         if source == "slack_locale" and row.source in ("conversation", "app_home"):
             return False
         if row.language == language and row.source == source:

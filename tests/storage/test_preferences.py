@@ -41,3 +41,26 @@ def test_bad_values_are_refused(session_factory, user, language, source):
     with session_factory.begin() as s:
         with pytest.raises(ValueError):
             set_language(s, user, language, source)
+
+
+def test_two_first_choices_at_once_leave_one_row(session_factory):
+    import threading
+
+    barrier, results, errors = threading.Barrier(8), [], []
+
+    def choose(language):
+        try:
+            with session_factory.begin() as s:
+                barrier.wait(5)
+                results.append(set_language(s, "U3", language, "slack_locale"))
+        except Exception as exc:  # a duplicate-key error here is the bug
+            errors.append(exc)
+
+    threads = [threading.Thread(target=choose, args=("fr" if i % 2 else "en",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and len(results) == 8
+    with session_factory() as s:
+        assert get_language(s, "U3") in ("en", "fr")
