@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 # Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.
 export UV_PYTHON_PREFERENCE := system
 
-.PHONY: help setup run examples test check-policies services browser clean
+.PHONY: help setup run examples test bench check-policies services browser clean
 
 help:
 	@echo "make run       set up, then start the whole product (stand-in Slack, bot, Rasa) and print"
@@ -27,6 +27,8 @@ help:
 	@echo "               SLACK_SIGNING_SECRET) set, connects to that Slack workspace. Ctrl-C stops it"
 	@echo "make examples  set up, then evaluate the example requests (policies/examples)"
 	@echo "make test      set up, then run every test"
+	@echo "make bench     set up, then run the benchmarks (bench/README.md; about 20 minutes) and"
+	@echo "               write bench/results/"
 	@echo "make setup     only set up (.venv from uv.lock, database migrated)"
 	@echo "make clean     remove .venv, .tools, .run and the local SQLite database"
 
@@ -62,6 +64,13 @@ browser:
 
 test: $(STAMP) services browser
 	$(BIN)/pytest
+
+# The rules engine, the dialogue through Rasa's webhook, then the whole stack through Slack's
+# protocol (50 requesters; bench/results/slack_load.json and latency_vs_concurrency.png).
+bench: setup services
+	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/dialogue.py
+	$(BIN)/python bench/slack_load.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .run microbuy.db microbuy.db-wal microbuy.db-shm

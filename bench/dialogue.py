@@ -19,24 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.conversation import MAX_TURNS, answer, purchases, rest_question, submitted  # noqa: E402
 from dialogues import training  # noqa: E402
 from dialogues.stack import BIN, RasaStack  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-
-# Each requester buys from another supplier, so no purchase asks the splitting question.
-SUPPLIERS = ["Staples", "Best Buy", "Indigo", "Grand & Toy", "Costco", "Bureau en Gros", "Amazon", "Walmart",
-             "Canadian Tire", "Home Depot", "Chapters", "Dollarama", "London Drugs", "Office Depot", "Lee Valley",
-             "Rona", "Uline", "Canada Computers", "Mountain Equipment Company", "Sport Chek"]
-OPENING = "I need to buy {n} boxes of pens from {supplier} for $12 each"
-# The simulated requester answers whatever the bot asks (NLU may not catch every supplier name
-# in the opening, and then the bot rightly asks for it).
-ANSWERS = [  # the summary first: its notes may quote other questions' words
-    ("Here is your request", "yes"), ("Which cost centre", "100200"), ("Who will you buy it from", "{supplier}"), ("How many", "{n}"),
-    ("How much does one cost", "12"), ("Where will it be delivered", "Ontario"), ("By what date", "2026-12-15"),
-    ("Why is it needed", "for the team's workshops"), ("former public servant", "no"),
-    ("Indigenous Business Directory", "not sure"), ("stand-alone", "yes"),
-]
-MAX_TURNS = 15
 
 
 def percentile(values, p):
@@ -46,7 +32,7 @@ def percentile(values, p):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=len(SUPPLIERS), help=f"at most {len(SUPPLIERS)}")
+    parser.add_argument("--conversations", type=int, default=20)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -67,24 +53,24 @@ def main() -> int:
         started = time.monotonic()
         stack = RasaStack(url, model, scratch, {"MICROBUY_TODAY": "2026-11-25"}).start()
         ready = time.monotonic() - started
-        turns, submitted = [], 0
+        turns, submitted_count = [], 0
         try:
-            for i in range(args.conversations):
+            for i, purchase in enumerate(purchases(args.conversations)):
                 who = f"TBENCH:U{i:05d}"
-                values = {"supplier": SUPPLIERS[i % len(SUPPLIERS)], "n": 1 + i % 5}
-                text = OPENING.format(**values)
+                text = purchase.opening()
                 for _ in range(MAX_TURNS):
                     t0 = time.perf_counter()
                     replies = stack.say(who, text)
                     turns.append((time.perf_counter() - t0) * 1000)
-                    if any(r.get("custom", {}).get("type") == "submitted" for r in replies):
-                        submitted += 1
+                    if submitted(replies):
+                        submitted_count += 1
                         break
-                    asked = (replies[-1].get("text") or "") if replies else ""
-                    text = next((answer.format(**values) for prompt, answer in ANSWERS if prompt in asked), None)
-                    if text is None:
+                    asked, buttons = rest_question(replies)
+                    reply = answer(asked, buttons, purchase)
+                    if reply is None:
                         print(f"conversation {i}: no answer for {asked!r}", file=sys.stderr)
                         break
+                    text = reply.sent
         finally:
             stack.stop()
 
@@ -93,12 +79,12 @@ def main() -> int:
     print(f"{'microbuy train with nothing changed':<44}{skip_time:>10.2f} s" + ("" if not skipped.retrained else " (retrained!)"))
     print(f"{'cold start to ready (actions + rasa)':<44}{ready:>10.1f} s")
     print(f"{'conversations / turns':<44}{args.conversations:>7} / {len(turns)}")
-    print(f"{'purchases submitted':<44}{submitted:>12}")
+    print(f"{'purchases submitted':<44}{submitted_count:>12}")
     print(f"{'turn latency p50':<44}{statistics.median(turns):>9.1f} ms")
     print(f"{'turn latency p95':<44}{percentile(turns, 95):>9.1f} ms")
     print(f"{'turn latency max':<44}{max(turns):>9.1f} ms")
     print(f"(machine: {os.cpu_count()} CPUs; one requester at a time)")
-    return 0 if submitted == args.conversations else 1
+    return 0 if submitted_count == args.conversations else 1
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def main() -> int:
         start_policy_thread(services.policy, poll_s)
     if interval_s:
         start_reminder_thread(Reminders(services.sessions, services.policy, app.client,
-                                        services.approvals.refresh_post), interval_s)
+                                        services.approvals.refresh_post, services.languages), interval_s)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Optional, Tuple
 
 from slack_bolt import App
@@ -18,24 +19,33 @@ from . import listeners
 from .approvals import Approvals
 from .conversation import Conversation
 from .delivery import AfterApproval
+from .language import Languages
 from .policy_watch import PolicyWatch
 from .rasa import RasaClient
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>")
+# Threads that run the listeners. Bolt's default is 5, and a listener holds its thread for a whole
+# turn (the wait on Rasa): with 5 turns in progress, every other message waited in a queue, and so
+# did button clicks, which Bolt acknowledges from inside the listener, past Slack's 3 s under
+# load (bench/slack_load.py). A waiting thread costs little memory and no CPU.
+LISTENER_THREADS = 64
 
 
 class Services:
     """What the listeners share."""
 
     def __init__(self, sessions: sessionmaker, conversation: Conversation, approvals: Approvals,
-                 after_approval: AfterApproval, policy: Optional[Callable[[], LoadedPolicy]] = None):
+                 after_approval: AfterApproval, policy: Optional[Callable[[], LoadedPolicy]] = None,
+                 languages: Optional[Languages] = None):
         self.sessions = sessions
         self.policy = policy
         self.conversation = conversation
         self.approvals = approvals
         self.after_approval = after_approval
+        # The language each person is served in (bot/language.py), shared by everything here.
+        self.languages = languages or approvals.languages
 
     def first_time(self, key: Optional[str], kind: str) -> bool:
         """True once per Slack event, command or click; a retry or a second click gets False."""
@@ -71,16 +81,18 @@ def build(settings: Settings, sessions: Optional[sessionmaker] = None,
     sessions = sessions or storage.make_session_factory(storage.make_engine())
     policy = policy or PolicyInForce()
     client = slack_client(settings)
+    languages = Languages(sessions, policy)
     if isinstance(policy, PolicyInForce):
         # Heard from the first load on: every version in force is audited, refused edits reported.
-        PolicyWatch(sessions, policy, client)
+        PolicyWatch(sessions, policy, client, languages)
     policy()  # a broken policy stops start-up with its report, rather than failing the first click
-    after_approval = AfterApproval(sessions, policy)
-    approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message)
-    conversation = Conversation(RasaClient(settings.rasa_url), approvals.post_for_approval)
+    after_approval = AfterApproval(sessions, policy, languages=languages)
+    approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message, languages=languages)
+    conversation = Conversation(RasaClient(settings.rasa_url), approvals.post_for_approval, languages)
     approvals.on_changes_requested = conversation.reopen_for_changes
     app = App(client=client, signing_secret=settings.signing_secret or "socket-mode",
-              request_verification_enabled=not settings.socket_mode)
-    services = Services(sessions, conversation, approvals, after_approval, policy)
+              request_verification_enabled=not settings.socket_mode,
+              listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"))
+    services = Services(sessions, conversation, approvals, after_approval, policy, languages)
     listeners.register(app, services)
     return app, services

@@ -34,7 +34,9 @@ from policies import AmountError, LoadedPolicy, format_money, parse_amount
 from storage.requests import route_members
 
 from .approvals import BadButton
-from .mrkdwn import escape, truncate
+from .language import Languages
+from .mrkdwn import truncate
+from .texts import Raw, mention, mentions, plain, status_word, t
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,23 @@ PURCHASE_MODAL = "purchase_report"
 PURCHASE_REFUSED, RECEIPT_REFUSED, CERTIFICATION_REFUSED = "purchase.refused", "receipt.refused", "certification.refused"
 DONE_STATUSES = {storage.Status.PURCHASED.value, storage.Status.RECEIVED.value, storage.Status.CERTIFIED.value}
 MODAL_ERROR = 150  # characters of an inline modal error
-NOT_ANSWERING = "the database is not answering; nothing was recorded. Please try again in a minute."
+NOT_ANSWERING = plain("refused.db", "en")
 
 
 class Refused(Exception):
-    """A click or submission that is not allowed; the text is what the clicker reads."""
+    """A click or submission that is not allowed: a catalogue message (bot/texts.py) and its values;
+    a value may be a function of the reader's language (a status in words). str() is the English
+    sentence, for the audit log."""
+
+    def __init__(self, key: str, **values: Any):
+        self.key, self.values = key, values
+        super().__init__(plain(key, "en", **self._values("en")))
+
+    def _values(self, language: str) -> Dict[str, Any]:
+        return {name: value(language) if callable(value) else value for name, value in self.values.items()}
+
+    def told(self, language: str) -> Raw:
+        return t(self.key, language, **self._values(language))
 
 
 def after_value(request_id: int, revision: int) -> str:
@@ -61,9 +75,10 @@ def read_after_value(value: Any) -> Tuple[int, int]:
     try:
         data = json.loads(value)
         ids = data["r"], data["v"]
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise BadButton("this button was not made by microbuy") from None
-    if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids):
+    # Ids are database integers: anything above 2**31 - 1 is not one of ours (PostgreSQL refuses it).
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2 ** 31 for i in ids):
         raise BadButton("this button was not made by microbuy")
     return ids
 
@@ -77,9 +92,10 @@ def click_key(channel: Optional[str], message_ts: Optional[str], action_id: str,
 
 class AfterApproval:
     def __init__(self, sessions: sessionmaker, policy: Callable[[], LoadedPolicy],
-                 today: Optional[Callable[[], date]] = None):
+                 today: Optional[Callable[[], date]] = None, languages: Optional[Languages] = None):
         self.sessions = sessions
         self.policy = policy
+        self.languages = languages or Languages(sessions, policy)
         self._today = today
 
     # -- small things -----------------------------------------------------------------------------
@@ -90,13 +106,14 @@ class AfterApproval:
             return self._today()
         return datetime.now(ZoneInfo(self.policy().rules.pack.timezone)).date()
 
-    def _locale(self) -> str:
-        return self.policy().rules.pack.locale_for()
+    def _locale(self, language: Optional[str] = None) -> str:
+        return self.policy().rules.pack.locale_for(language)
 
-    def money(self, amount: Any) -> str:
+    def money(self, amount: Any, language: Optional[str] = None) -> str:
         if amount is None:
-            return "no amount"
-        return format_money(Decimal(str(amount)), currency=self.policy().rules.pack.currency, locale=self._locale())
+            return plain("delivery.no_amount", language)
+        return format_money(Decimal(str(amount)), currency=self.policy().rules.pack.currency,
+                            locale=self._locale(language))
 
     def _day(self, moment: Optional[datetime]) -> str:
         """The local date of a moment (certified_at)."""
@@ -109,92 +126,101 @@ class AfterApproval:
         """A calendar date storage keeps as 00:00 UTC (purchased_at, received_at; storage.types.date_to_utc)."""
         return "?" if moment is None else moment.astimezone(timezone.utc).date().isoformat()
 
-    # -- the messages -----------------------------------------------------------------------------
+    # -- the messages, each in its reader's language ----------------------------------------------
 
     @staticmethod
-    def approved_text(reference: str, approver: Optional[str] = None) -> str:
-        by = f" by <@{approver}>" if approver else ""
-        return f"✅ {escape(reference)} was approved{by}. You may buy it now; when it's bought, tell me what you paid."
+    def approved_text(reference: str, approver: Optional[str] = None, language: str = "en") -> str:
+        if approver:
+            return t("delivery.approved_by", language, reference=reference, who=mention(approver))
+        return t("delivery.approved", language, reference=reference)
 
     def approved_message(self, reference: str, request_id: int, revision: int,
-                         approver: Optional[str] = None) -> List[dict]:
+                         approver: Optional[str] = None, language: Optional[str] = None) -> List[dict]:
         """The requester's DM on final approval: the news and an "I bought it" button."""
+        language = language or self.policy().rules.pack.default_language
         return [
             {"type": "section", "block_id": "approved",
-             "text": {"type": "mrkdwn", "text": self.approved_text(reference, approver)}},
+             "text": {"type": "mrkdwn", "text": self.approved_text(reference, approver, language)}},
             {"type": "actions", "block_id": "after_approval", "elements": [
                 {"type": "button", "action_id": REPORT_PURCHASE, "style": "primary",
-                 "value": after_value(request_id, revision), "text": {"type": "plain_text", "text": "I bought it"}},
+                 "value": after_value(request_id, revision),
+                 "text": {"type": "plain_text", "text": plain("delivery.button.bought", language)}},
                 {"type": "button", "action_id": CHANGE_APPROVED, "value": after_value(request_id, revision),
-                 "text": {"type": "plain_text", "text": "Change the request"}},
+                 "text": {"type": "plain_text", "text": plain("delivery.button.change", language)}},
             ]},
         ]
 
-    def purchase_modal(self, snap: Dict[str, Any], channel: Optional[str], message_ts: Optional[str]) -> dict:
-        approved = self.money(snap["approved_max"])
+    @staticmethod
+    def _what(snap: Dict[str, Any], language: str) -> Raw:
+        """What was bought and from whom, as the requester typed them (escaped)."""
+        return t("delivery.what", language, title=snap["title"], supplier=snap["supplier_name"])
+
+    def purchase_modal(self, snap: Dict[str, Any], channel: Optional[str], message_ts: Optional[str],
+                       language: str = "en") -> dict:
+        approved = self.money(snap["approved_max"], language)
         return {
             "type": "modal",
             "callback_id": PURCHASE_MODAL,
             "private_metadata": json.dumps({"r": snap["id"], "v": snap["revision"], "c": channel, "t": message_ts}),
-            "title": {"type": "plain_text", "text": "Report the purchase"},
-            "submit": {"type": "plain_text", "text": "Report"},
-            "close": {"type": "plain_text", "text": "Cancel"},
+            "title": {"type": "plain_text", "text": plain("delivery.modal.title", language)},
+            "submit": {"type": "plain_text", "text": plain("delivery.modal.submit", language)},
+            "close": {"type": "plain_text", "text": plain("delivery.modal.close", language)},
             "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text":
-                    f"*{escape(snap['reference'])}*: {snap['what']}\nApproved for at most *{approved}*, tax included. "
-                    "Keep the receipt."}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": t(
+                    "delivery.modal.intro", language, reference=snap["reference"], what=self._what(snap, language),
+                    approved=approved)}},
                 {"type": "input", "block_id": "amount",
-                 "label": {"type": "plain_text", "text": "Amount actually paid, tax included"},
-                 "hint": {"type": "plain_text", "text": f"As on the receipt; at most {approved}."},
+                 "label": {"type": "plain_text", "text": plain("delivery.modal.amount", language)},
+                 "hint": {"type": "plain_text", "text": plain("delivery.modal.amount_hint", language, approved=approved)},
                  "element": {"type": "plain_text_input", "action_id": "amount", "max_length": 40,
-                             "placeholder": {"type": "plain_text", "text": "e.g. 24.99"}}},
+                             "placeholder": {"type": "plain_text", "text": plain("delivery.modal.amount_example", language)}}},
                 {"type": "input", "block_id": "date",
-                 "label": {"type": "plain_text", "text": "Date of purchase"},
+                 "label": {"type": "plain_text", "text": plain("delivery.modal.date", language)},
                  "element": {"type": "datepicker", "action_id": "date", "initial_date": self.today().isoformat()}},
             ],
         }
 
-    def _purchase_line(self, snap: Dict[str, Any]) -> str:
-        return (f"Paid {self.money(snap['amount_paid'])} on {snap['purchased_on']} "
-                f"(approved up to {self.money(snap['approved_max'])}).")
+    def _purchase_line(self, snap: Dict[str, Any], language: str) -> Raw:
+        return t("delivery.paid_line", language, paid=self.money(snap["amount_paid"], language),
+                 day=snap["purchased_on"], approved=self.money(snap["approved_max"], language))
 
-    def _receipt_blocks(self, snap: Dict[str, Any]) -> List[dict]:
+    def _receipt_blocks(self, snap: Dict[str, Any], language: str) -> List[dict]:
         return [
-            {"type": "section", "block_id": "purchased", "text": {"type": "mrkdwn", "text":
-                f"🛒 Recorded: *{escape(snap['reference'])}* ({snap['what']}). {self._purchase_line(snap)}\n"
-                "Keep the receipt. When the goods or services have arrived as ordered, tell me:"}},
+            {"type": "section", "block_id": "purchased", "text": {"type": "mrkdwn", "text": t(
+                "delivery.recorded", language, reference=snap["reference"], what=self._what(snap, language),
+                line=self._purchase_line(snap, language))}},
             {"type": "actions", "block_id": "receipt", "elements": [
                 {"type": "button", "action_id": REPORT_RECEIPT, "style": "primary",
-                 "value": after_value(snap["id"], snap["revision"]), "text": {"type": "plain_text", "text": "Received it"}},
+                 "value": after_value(snap["id"], snap["revision"]),
+                 "text": {"type": "plain_text", "text": plain("delivery.button.received", language)}},
             ]},
         ]
 
-    def _certify_section(self, snap: Dict[str, Any]) -> dict:
-        return {"type": "section", "block_id": "certify_what", "text": {"type": "mrkdwn", "text":
-                f"*Section 34: certify receipt of {escape(snap['reference'])}*\n"
-                f"<@{snap['requester']}> received {snap['what']} on {snap['received_on']}. "
-                f"{self._purchase_line(snap)}"}}
+    def _certify_section(self, snap: Dict[str, Any], language: str) -> dict:
+        return {"type": "section", "block_id": "certify_what", "text": {"type": "mrkdwn", "text": t(
+            "delivery.certify_what", language, reference=snap["reference"], requester=mention(snap["requester"]),
+            what=self._what(snap, language), day=snap["received_on"], line=self._purchase_line(snap, language))}}
 
-    def _certify_blocks(self, snap: Dict[str, Any]) -> List[dict]:
+    def _certify_blocks(self, snap: Dict[str, Any], language: str) -> List[dict]:
         return [
-            self._certify_section(snap),
-            {"type": "context", "elements": [{"type": "mrkdwn", "text":
-                "Certify only if the goods or services were received as ordered and the price matches the receipt."}]},
+            self._certify_section(snap, language),
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": t("delivery.certify_only_if", language)}]},
             {"type": "actions", "block_id": "certify", "elements": [
                 {"type": "button", "action_id": CERTIFY_RECEIPT, "style": "primary",
                  "value": after_value(snap["id"], snap["revision"]),
-                 "text": {"type": "plain_text", "text": "Certify receipt (section 34)"}},
+                 "text": {"type": "plain_text", "text": plain("delivery.button.certify", language)}},
             ]},
         ]
 
     # -- reading ----------------------------------------------------------------------------------
 
     def _snapshot(self, session: Session, req) -> Dict[str, Any]:
-        what = escape(truncate(req.title or req.description or req.category, 200))
         return {
             "id": req.id, "revision": req.revision, "reference": req.reference, "status": req.status,
             "requester": req.requester, "supplier": req.supplier,
-            "what": f"{what} from {escape(truncate(req.supplier, 200))}",
+            # As typed, cut; escaped where they are written into a message.
+            "title": truncate(req.title or req.description or req.category, 200),
+            "supplier_name": truncate(req.supplier, 200),
             "approved_max": req.approved_max_amount, "amount_paid": req.amount_paid,
             "purchased_on": self._calendar_day(req.purchased_at), "received_on": self._calendar_day(req.received_at),
             "certified_by": req.certified_by, "certified_on": self._day(req.certified_at),
@@ -226,47 +252,53 @@ class AfterApproval:
 
     def open_purchase_form(self, client: WebClient, *, user: str, value: Any, channel: Optional[str],
                            message_ts: Optional[str], trigger_id: Optional[str]) -> None:
+        language = self.languages.of(user, client)  # the clicker's: they read the form or the refusal
         try:
             request_id, revision = read_after_value(value)
         except BadButton as exc:
-            self._refuse(client, user, channel, PURCHASE_REFUSED, str(exc), None, value)
+            self._refuse(client, user, channel, PURCHASE_REFUSED, Refused("refused.bad_button"), None, value,
+                         audit_why=str(exc))
             return
         try:
             with self.sessions() as session:
+                session.connection(execution_options={"sqlite_begin": "DEFERRED"})
                 req = storage.get_request(session, request_id)
                 snap = self._snapshot(session, req)
         except storage.NotFound as exc:
-            self._refuse(client, user, channel, PURCHASE_REFUSED, str(exc), None, value)
+            self._refuse(client, user, channel, PURCHASE_REFUSED,
+                         Refused("refused.not_found", request=f"MB-{request_id:06d}"), None, value, audit_why=str(exc))
             return
         except SQLAlchemyError:
             log.exception("purchase form for request %s not opened", request_id)
-            self._tell(client, user, channel, f"Your click was not recorded: {NOT_ANSWERING}")
+            self._tell(client, user, channel, t("refused.click", language, why=t("refused.db", language)))
             return
         reference = snap["reference"]
+        refused: Optional[Refused] = None
         if user != snap["requester"]:
-            why = f"only the person who asked for {reference} can report its purchase"
+            refused = Refused("refused.only_requester_purchase", reference=reference)
         elif snap["revision"] == revision and snap["status"] in DONE_STATUSES:
             return  # reported already: a second click does nothing
         elif snap["revision"] != revision:
-            why = (f"{reference} was changed since this button was sent (revision {revision}, now "
-                   f"{snap['revision']}); use the newest message about it")
+            refused = Refused("refused.button_changed", reference=reference, revision=revision,
+                              current=snap["revision"])
         elif snap["status"] != storage.Status.APPROVED.value:
-            why = f"{reference} is {snap['status'].replace('_', ' ')}; only an approved request can be bought"
-        else:
-            why = None
-        if why:
-            self._refuse(client, user, channel, PURCHASE_REFUSED, why, request_id, value)
+            status = snap["status"]
+            refused = Refused("refused.not_approved", reference=reference,
+                              status=lambda language: status_word(status, language))
+        if refused is not None:
+            self._refuse(client, user, channel, PURCHASE_REFUSED, refused, request_id, value)
             return
         try:
-            client.views_open(trigger_id=trigger_id, view=self.purchase_modal(snap, channel, message_ts))
+            client.views_open(trigger_id=trigger_id, view=self.purchase_modal(snap, channel, message_ts, language))
         except SlackApiError as exc:
             log.error("could not open the purchase form of %s: %s", reference, exc.response.get("error"))
-            self._tell(client, user, channel, "The form did not open in time; please click *I bought it* again.")
+            self._tell(client, user, channel, t("delivery.form_not_opened", language))
 
     # -- 2. the purchase_report modal -------------------------------------------------------------
 
     def purchase_reported(self, ack: Callable[..., None], client: WebClient, *, user: str, view: dict) -> None:
         """A submitted purchase_report modal: refuse bad input inline, else record the purchase."""
+        language = self.languages.of(user, client)
         values = (view.get("state") or {}).get("values") or {}
         raw_amount = ((values.get("amount") or {}).get("amount") or {}).get("value")
         raw_date = ((values.get("date") or {}).get("date") or {}).get("selected_date")
@@ -274,16 +306,15 @@ class AfterApproval:
         amount: Optional[Decimal] = None
         day: Optional[date] = None
         try:
-            amount = parse_amount(raw_amount if raw_amount is not None else "", locale=self._locale())
+            amount = parse_amount(raw_amount if raw_amount is not None else "", locale=self._locale(language))
         except AmountError as exc:
-            text = str(exc)
-            errors["amount"] = truncate(text[:1].upper() + text[1:] + ".", MODAL_ERROR)
+            errors["amount"] = truncate(self._amount_error(exc, language), MODAL_ERROR)
         try:
             day = date.fromisoformat(raw_date)
             if day > self.today():
-                errors["date"] = "The purchase date cannot be after today."
+                errors["date"] = plain("delivery.modal.date_future", language)
         except (TypeError, ValueError):
-            errors["date"] = "Pick the day you bought it."
+            errors["date"] = plain("delivery.modal.date_missing", language)
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -292,7 +323,7 @@ class AfterApproval:
             request_id, revision = read_after_value(json.dumps({"r": meta.get("r"), "v": meta.get("v")}))
         except (ValueError, AttributeError, BadButton):
             ack()
-            self._refuse(client, user, None, PURCHASE_REFUSED, "this form was not made by microbuy", None,
+            self._refuse(client, user, None, PURCHASE_REFUSED, Refused("refused.bad_form"), None,
                          view.get("private_metadata"))
             return
         channel, message_ts = meta.get("c"), meta.get("t")
@@ -301,67 +332,77 @@ class AfterApproval:
         def purchase(session: Session) -> Dict[str, Any]:
             req = storage.get_request(session, request_id, for_update=True)
             if req.revision != revision:
-                raise Refused(f"{req.reference} was changed since this form was opened (revision {revision}, "
-                              f"now {req.revision}); nothing was recorded")
+                raise Refused("refused.form_changed", reference=req.reference, revision=revision, current=req.revision)
             req = storage.mark_purchased(session, request_id, actor=user, amount_paid=amount, purchased_on=day)
             return self._snapshot(session, req)
 
         try:
             snap = self._once(key, purchase)
         except storage.AmountExceedsApproval:
-            self._too_much(ack, client, user, request_id, amount, value=after_value(request_id, revision))
+            self._too_much(ack, client, user, request_id, amount, value=after_value(request_id, revision),
+                           language=language)
             return
         except (Refused, storage.NotAuthorized, storage.InvalidTransition, storage.NotFound, ValueError) as exc:
             ack()
-            self._refuse(client, user, channel, PURCHASE_REFUSED, str(exc), request_id, after_value(request_id, revision))
+            self._refuse(client, user, channel, PURCHASE_REFUSED, self._refusal(exc, "purchase", user, request_id),
+                         request_id, after_value(request_id, revision), audit_why=str(exc))
             return
         except SQLAlchemyError:
             log.exception("purchase of request %s by %s not recorded", request_id, user)
-            ack(response_action="errors", errors={"amount": truncate(NOT_ANSWERING[:1].upper() + NOT_ANSWERING[1:], MODAL_ERROR)})
+            why = plain("refused.db", language)
+            ack(response_action="errors", errors={"amount": truncate(why[:1].upper() + why[1:], MODAL_ERROR)})
             return
         ack()
         if snap is None:
             return  # this button's purchase was recorded already
+        # The requester clicked (only they may): their language throughout.
         if channel and message_ts:
             self._update(client, channel, message_ts, snap["reference"], [
                 {"type": "section", "block_id": "approved",
-                 "text": {"type": "mrkdwn", "text": self.approved_text(snap["reference"], snap["approver"])}},
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🛒 Purchase reported. {self._purchase_line(snap)}"}]},
+                 "text": {"type": "mrkdwn", "text": self.approved_text(snap["reference"], snap["approver"], language)}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": t(
+                    "delivery.purchase_reported", language, line=self._purchase_line(snap, language))}]},
             ])
-        self._dm(client, snap["requester"], f"Recorded: {snap['reference']} bought. Tell me when it has arrived.",
-                 self._receipt_blocks(snap))
+        self._dm(client, snap["requester"], t("delivery.recorded_short", language, reference=snap["reference"]),
+                 self._receipt_blocks(snap, language))
 
-    def _too_much(self, ack, client: WebClient, user: str, request_id: int, amount: Decimal, value: str) -> None:
+    @staticmethod
+    def _amount_error(exc: AmountError, language: str) -> str:
+        """Why the amount was not taken. The policy engine explains it in English only, so a reader
+        of another language gets the catalogue's general sentence instead."""
+        text = str(exc).strip()
+        if language == "en" and text:
+            return text[:1].upper() + text[1:] + "."
+        return plain("delivery.modal.amount_invalid", language)
+
+    def _too_much(self, ack, client: WebClient, user: str, request_id: int, amount: Decimal, value: str,
+                  language: str) -> None:
         """Paid above the section 32 maximum: nothing recorded; the modal stays open; say what to do."""
         try:
             with self.sessions() as session:
+                session.connection(execution_options={"sqlite_begin": "DEFERRED"})
                 req = storage.get_request(session, request_id)
                 snap = self._snapshot(session, req)
                 route = list(req.route or [])
         except SQLAlchemyError:
             log.exception("request %s not read after a refused purchase", request_id)
             snap, route = None, []
-        approved = self.money(snap["approved_max"]) if snap else "the approved maximum"
+        approved = self.money(snap["approved_max"], language) if snap else plain("delivery.approved_maximum", language)
         ack(response_action="errors", errors={"amount": truncate(
-            f"More than the {approved} approved. An increase must be approved first; nothing was recorded.", MODAL_ERROR)})
-        reference = snap["reference"] if snap else f"request {request_id}"
-        why = f"{self.money(amount)} paid is more than the approved maximum of {approved}"
+            plain("delivery.modal.too_much", language, approved=approved), MODAL_ERROR)})
+        reference = snap["reference"] if snap else f"MB-{request_id:06d}"
+        approved_en = self.money(snap["approved_max"], "en") if snap else "the approved maximum"
+        why = f"{self.money(amount, 'en')} paid is more than the approved maximum of {approved_en}"
         self._audit(user, PURCHASE_REFUSED, request_id, {"why": why, "amount_paid": str(amount), "button": value})
         approvers = self.certifiers(snap, route) if snap else []
-        who = " or ".join(f"<@{p}>" for p in approvers) or "your approver"
-        self._dm(client, user,
-                 f"Not recorded: {self.money(amount)} is more than the {approved} approved for {reference}.", [
-                     {"type": "section", "text": {"type": "mrkdwn", "text":
-                         f"⚠️ *Not recorded:* {self.money(amount)} is more than the *{approved}* approved for "
-                         f"*{escape(reference)}*. A section 32 approval is for a maximum amount, so an increase "
-                         "must be approved *before* it is paid."}},
-                     {"type": "section", "text": {"type": "mrkdwn", "text":
-                         "• *Typed it wrong?* Correct the amount in the form; it is still open.\n"
-                         f"• *The price really is higher?* Do not pay more than {approved}. The request has to be "
-                         "changed to the new amount, which sends it back for approval; the approval you have no "
-                         f"longer covers it. That change cannot be made from Slack yet, so tell {who}. "
-                         f"{escape(reference)} stays approved for up to {approved} until then."}},
-                 ])
+        who = mentions(approvers, language) or plain("delivery.your_approver", language)
+        paid = self.money(amount, language)
+        self._dm(client, user, t("delivery.not_recorded", language, paid=paid, approved=approved, reference=reference), [
+            {"type": "section", "text": {"type": "mrkdwn", "text": t(
+                "delivery.too_much", language, paid=paid, approved=approved, reference=reference)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": t(
+                "delivery.too_much_next", language, approved=approved, who=who, reference=reference)}},
+        ])
 
     # -- 3. "Received it" -------------------------------------------------------------------------
 
@@ -379,16 +420,18 @@ class AfterApproval:
         if done is None:
             return  # refused, not recorded, or a second click
         snap, certifiers = done
-        who = " or ".join(f"<@{p}>" for p in certifiers) or "an approver"
+        language = self.languages.of(user, client)  # the requester's (only they may report it)
+        who = mentions(certifiers, language) or plain("delivery.an_approver", language)
         if channel and message_ts:
             self._update(client, channel, message_ts, snap["reference"], [
-                self._receipt_blocks(snap)[0],
-                {"type": "context", "elements": [{"type": "mrkdwn", "text":
-                    f"📦 Receipt reported on {snap['received_on']}. {who} is asked to certify it (section 34)."}]},
+                self._receipt_blocks(snap, language)[0],
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": t(
+                    "delivery.receipt_reported", language, day=snap["received_on"], who=who)}]},
             ])
         for certifier in certifiers:
-            self._dm(client, certifier, f"Please certify receipt of {snap['reference']} (section 34).",
-                     self._certify_blocks(snap))
+            theirs = self.languages.of(certifier, client)
+            self._dm(client, certifier, t("delivery.certify_please", theirs, reference=snap["reference"]),
+                     self._certify_blocks(snap, theirs))
 
     # -- 4. "Certify receipt (section 34)" --------------------------------------------------------
 
@@ -403,16 +446,43 @@ class AfterApproval:
         if snap is None:
             return  # refused, not recorded, or a second click
         if channel and message_ts:
+            language = self.languages.of(user, client)  # the certifier's, as their message was
             self._update(client, channel, message_ts, snap["reference"], [
-                self._certify_section(snap),
-                {"type": "context", "elements": [{"type": "mrkdwn", "text":
-                    f"✅ Certified by <@{user}> on {snap['certified_on']}."}]},
+                self._certify_section(snap, language),
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": t(
+                    "delivery.certified", language, who=mention(user), day=snap["certified_on"])}]},
             ])
-        self._dm(client, snap["requester"],
-                 f"🏁 {snap['reference']} is closed: <@{user}> certified receipt (section 34) on "
-                 f"{snap['certified_on']}. Keep the receipt with your card records.")
+        requester = self.languages.of(snap["requester"], client)
+        self._dm(client, snap["requester"], t("delivery.closed", requester, reference=snap["reference"],
+                                              who=mention(user), day=snap["certified_on"]))
 
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _refusal(self, exc: Exception, doing: str, user: str, request_id: int) -> Refused:
+        """A refusal the bot words itself: storage's exceptions read by kind (storage words them in
+        English, for the audit log)."""
+        if isinstance(exc, Refused):
+            return exc
+        if isinstance(exc, storage.NotFound):
+            return Refused("refused.not_found", request=f"MB-{request_id:06d}")
+        try:
+            with self.sessions() as session:
+                session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+                req = storage.get_request(session, request_id)
+                reference, status = req.reference, req.status
+        except (SQLAlchemyError, storage.NotFound):
+            log.exception("request %s not read again to explain a refusal", request_id)
+            return Refused("refused.other", why=str(exc))
+        if isinstance(exc, storage.SelfApproval):
+            return Refused("refused.self_certify", who=mention(user), reference=reference)
+        if isinstance(exc, storage.NotAuthorized):
+            if doing == "certification":
+                return Refused("refused.not_on_route", who=mention(user), reference=reference)
+            return Refused(f"refused.only_requester_{doing}", reference=reference)
+        if isinstance(exc, storage.InvalidTransition):
+            return Refused("refused.wrong_status", reference=reference,
+                           status=lambda language: status_word(status, language))
+        return Refused("refused.other", why=str(exc))
 
     def _button_step(self, client: WebClient, *, user: str, value: Any, channel: Optional[str],
                      message_ts: Optional[str], action_id: str, refused: str, doing: str,
@@ -422,22 +492,25 @@ class AfterApproval:
         try:
             request_id, revision = read_after_value(value)
         except BadButton as exc:
-            self._refuse(client, user, channel, refused, str(exc), None, value)
+            self._refuse(client, user, channel, refused, Refused("refused.bad_button"), None, value, audit_why=str(exc))
             return None
 
         def at_revision(session: Session) -> Any:
             req = storage.get_request(session, request_id, for_update=True)
             if req.revision != revision:
-                raise Refused(f"{req.reference} was changed since this button was sent")
+                raise Refused("refused.button_changed", reference=req.reference, revision=revision,
+                              current=req.revision)
             return work(session, request_id)
 
         try:
             return self._once(click_key(channel, message_ts, action_id, request_id, revision), at_revision)
         except (Refused, storage.NotAuthorized, storage.InvalidTransition, storage.NotFound, ValueError) as exc:
-            self._refuse(client, user, channel, refused, str(exc), request_id, value)
+            self._refuse(client, user, channel, refused, self._refusal(exc, doing, user, request_id), request_id,
+                         value, audit_why=str(exc))
         except SQLAlchemyError:
             log.exception("%s of request %s by %s not recorded", doing, request_id, user)
-            self._tell(client, user, channel, f"Your click was not recorded: {NOT_ANSWERING}")
+            language = self.languages.of(user, client)
+            self._tell(client, user, channel, t("refused.click", language, why=t("refused.db", language)))
         return None
 
     def _once(self, key: str, work: Callable[[Session], Any]) -> Any:
@@ -457,10 +530,13 @@ class AfterApproval:
         except SQLAlchemyError:
             log.exception("%s by %s not audited", action, user)
 
-    def _refuse(self, client: WebClient, user: str, channel: Optional[str], action: str, why: str,
-                request_id: Optional[int], value: Any) -> None:
-        self._audit(user, action, request_id, {"why": why, "button": str(value)[:500]})
-        self._tell(client, user, channel, f"Not done: {escape(why)}")
+    def _refuse(self, client: WebClient, user: str, channel: Optional[str], action: str, refused: Refused,
+                request_id: Optional[int], value: Any, audit_why: Optional[str] = None) -> None:
+        """Audit the refusal (in English, or storage's own sentence) and tell the clicker why, in
+        their language."""
+        self._audit(user, action, request_id, {"why": audit_why or str(refused), "button": str(value)[:500]})
+        language = self.languages.of(user, client)
+        self._tell(client, user, channel, t("refused.not_done", language, why=refused.told(language)))
 
     @staticmethod
     def _tell(client: WebClient, user: str, channel: Optional[str], text: str) -> None:

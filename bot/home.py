@@ -22,6 +22,7 @@ import storage
 from policies import LoadedPolicy, format_money
 
 from .mrkdwn import escape, truncate
+from .texts import LANGUAGES, plain, status_word, template
 
 MAX_BLOCKS = 100
 SECTION_TEXT = 3000
@@ -32,101 +33,40 @@ MAX_TO_DECIDE = 40
 TITLE_CHARS = 150
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
-WORDS: Dict[str, Dict[str, str]] = {
-    "en": {
-        "header": "Your purchase requests",
-        "intro": "Your {count} most recent requests, newest first.",
-        "none": "You have no purchase requests yet. Message me what you need to buy, or type /buy.",
-        "start": "To start a new one, message me what you need to buy, or type /buy.",
-        "total": "Total",
-        "status": "Status",
-        "waiting": "Waiting for",
-        "step": "step {number} of {count}",
-        "submitted_on": "submitted {day}",
-        "you_buy": "you may buy it; report the purchase",
-        "your_changes": "your changes",
-        "you_submit": "you to send it for approval",
-        "report_receipt": "report receipt",
-        "certification": "section 34 certification by {who}",
-        "certification_any": "section 34 certification",
-        "or": " or ",
-        "to_decide": "Waiting for your decision",
-        "to_decide_intro": "Decide with the buttons on each request's post in the approval channel.",
-        "requested_by": "requested by {who}",
-        "as_delegate": "as delegate for {who}",
-        "more": "… and {count} more waiting for you.",
-        "unavailable_header": "microbuy",
-        "unavailable": ("Your requests can't be shown right now (microbuy's database is not answering). "
-                        "Please open this tab again in a few minutes."),
-        "no_title": "(no title)",
-    },
-    "fr": {
-        "header": "Vos demandes d'achat",
-        "intro": "Vos {count} demandes les plus récentes, de la plus récente à la plus ancienne.",
-        "none": ("Vous n'avez encore aucune demande d'achat. Écrivez-moi ce que vous devez acheter, "
-                 "ou tapez /buy."),
-        "start": "Pour en commencer une, écrivez-moi ce que vous devez acheter, ou tapez /buy.",
-        "total": "Total",
-        "status": "État",
-        "waiting": "En attente de",
-        "step": "étape {number} de {count}",
-        "submitted_on": "soumise le {day}",
-        "you_buy": "vous pouvez l'acheter; déclarez l'achat",
-        "your_changes": "vos modifications",
-        "you_submit": "votre envoi pour approbation",
-        "report_receipt": "déclarer la réception",
-        "certification": "attestation selon l'article 34 par {who}",
-        "certification_any": "attestation selon l'article 34",
-        "or": " ou ",
-        "to_decide": "En attente de votre décision",
-        "to_decide_intro": "Décidez avec les boutons de chaque demande dans le canal d'approbation.",
-        "requested_by": "demandée par {who}",
-        "as_delegate": "à titre de délégué de {who}",
-        "more": "… et {count} autres en attente de votre décision.",
-        "unavailable_header": "microbuy",
-        "unavailable": ("Vos demandes ne peuvent pas être affichées pour le moment (la base de données de "
-                        "microbuy ne répond pas). Rouvrez cet onglet dans quelques minutes."),
-        "no_title": "(sans titre)",
-    },
-}
+SET_LANGUAGE = "set_language"  # action_id prefix of the language buttons: set_language_en, set_language_fr
 
-STATUS_WORDS: Dict[str, Dict[str, str]] = {
-    "en": {
-        "draft": "Draft (not sent)",
-        "submitted": "Waiting for approval",
-        "approved": "Approved",
-        "changes_requested": "Changes requested",
-        "rejected": "Rejected",
-        "cancelled": "Cancelled",
-        "purchased": "Bought",
-        "received": "Received",
-        "certified": "Certified (section 34), done",
-    },
-    "fr": {
-        "draft": "Brouillon (non envoyée)",
-        "submitted": "En attente d'approbation",
-        "approved": "Approuvée",
-        "changes_requested": "Modifications demandées",
-        "rejected": "Refusée",
-        "cancelled": "Annulée",
-        "purchased": "Achetée",
-        "received": "Reçue",
-        "certified": "Attestée (article 34), terminée",
-    },
-}
+
+class _Words:
+    """The catalogue's "home.*" texts in one language, unfilled (filled with escaped values here)."""
+
+    def __init__(self, language: str):
+        self.language = language
+
+    def __getitem__(self, key: str) -> str:
+        return template("word.or" if key == "or" else f"home.{key}", self.language)
 
 
 def _language(policy: LoadedPolicy, language: Optional[str]) -> str:
     pack = policy.rules.pack
-    if language in pack.languages and language in WORDS:
+    if language in pack.languages and language in LANGUAGES:
         return language
-    return pack.default_language if pack.default_language in WORDS else "en"
+    return pack.default_language if pack.default_language in LANGUAGES else "en"
 
 
-def language_of(policy: LoadedPolicy, user_id: str) -> str:
-    """The person's language from the policy's people, else the pack's default."""
-    person = policy.rules.people.get(user_id)
-    return _language(policy, getattr(person, "language", None))
+def language_block(policy: LoadedPolicy, language: str) -> Optional[dict]:
+    """The language control: one button per language of the pack, the one in use highlighted;
+    None when the pack has a single language."""
+    offered = [code for code in policy.rules.pack.languages if code in LANGUAGES]
+    if len(offered) < 2:
+        return None
+    buttons = []
+    for code in offered:
+        button = {"type": "button", "action_id": f"{SET_LANGUAGE}_{code}", "value": code,
+                  "text": {"type": "plain_text", "text": plain(f"language.{code}", code)}}
+        if code == language:
+            button["style"] = "primary"
+        buttons.append(button)
+    return {"type": "actions", "block_id": "language", "elements": buttons}
 
 
 def mentions(user_ids: Iterable[str], joiner: str) -> str:
@@ -142,8 +82,7 @@ class _Home:
     def __init__(self, policy: LoadedPolicy, language: str):
         self.policy = policy
         self.language = _language(policy, language)
-        self.words = WORDS[self.language]
-        self.statuses = STATUS_WORDS[self.language]
+        self.words = _Words(self.language)
         pack = policy.rules.pack
         self.locale = pack.locale_for(self.language)
         self.currency = pack.currency
@@ -209,7 +148,7 @@ class _Home:
         w = self.words
         head = f"*{escape(req.reference)}*  {self.title(req)}"
         facts = [f"{w['total']}: {self.money(req)}",
-                 f"{w['status']}: *{escape(self.statuses.get(req.status, req.status))}*"]
+                 f"{w['status']}: *{escape(status_word(req.status, self.language))}*"]
         submitted = self.day(req.submitted_at)
         if submitted:
             facts.append(w["submitted_on"].format(day=submitted))
@@ -269,6 +208,9 @@ def home_view(session: Session, policy: LoadedPolicy, user_id: str, language: st
     pending = waiting_for_user(session, user_id)
 
     blocks: List[dict] = [_header(w["header"])]
+    control = language_block(policy, home.language)
+    if control is not None:
+        blocks.append(control)
     if mine:
         if len(mine) >= MY_REQUESTS:
             blocks.append(_context(w["intro"].format(count=len(mine))))
@@ -290,6 +232,6 @@ def home_view(session: Session, policy: LoadedPolicy, user_id: str, language: st
 
 def unavailable_view(language: str = "en") -> dict:
     """The small view published when the requests cannot be read (the database is down)."""
-    words = WORDS.get(language) or WORDS["en"]
+    words = _Words(language if language in LANGUAGES else "en")
     return {"type": "home", "callback_id": "microbuy_home", "blocks": [
         _header(words["unavailable_header"]), _section(words["unavailable"])]}

@@ -17,6 +17,8 @@ the file and line; nothing half-rendered is posted.
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -35,6 +37,9 @@ from policies import LoadedPolicy, format_money
 from policies.facts import in_force
 
 from . import mrkdwn
+from .texts import t
+
+log = logging.getLogger(__name__)
 
 TEMPLATE_ENV = "MICROBUY_JUSTIFICATION_TEMPLATE"
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "policies" / "templates" / "justification.md.j2"
@@ -176,15 +181,17 @@ class _Words:
         return self.text(local, rule_id)
 
 
-def justification_values(request: Any, policy: LoadedPolicy, language: str = "en") -> dict:
-    """What the template can print, named as in the comment at the top of the template."""
+def justification_values(request: Any, policy: LoadedPolicy, language: str = "en",
+                         evaluation: Optional[Mapping[str, Any]] = None) -> dict:
+    """What the template can print, named as in the comment at the top of the template.
+    `evaluation` replaces the request's stored one (localized_evaluation: findings in `language`)."""
     rules = policy.rules
     pack = rules.pack
     if language not in pack.languages:
         language = pack.default_language
     words = _Words(policy, language)
     answers = dict(_get(request, "answers", {}) or {})
-    evaluation = dict(_get(request, "evaluation", {}) or {})
+    evaluation = dict(evaluation if evaluation is not None else (_get(request, "evaluation", {}) or {}))
     currency = evaluation.get("currency") or pack.currency
     locale = pack.locale_for(language)
     zone = ZoneInfo(pack.timezone)
@@ -341,12 +348,55 @@ def _person(rules: Any, user_id: str) -> str:
     return person.name if person else user_id
 
 
+# --- findings in the reader's language ----------------------------------------------------------
+
+
+def localized_evaluation(session: Any, request: Any, policy: LoadedPolicy, language: str) -> Optional[dict]:
+    """The request's stored evaluation with each finding's message in `language`, or None to show
+    it as stored (already in `language`, or it cannot be judged again the same way).
+
+    A finding's message was written in the requester's language when the request was judged. For
+    a reader of the other language the request is judged again as it was (the same answers, date
+    and policy version, its own purchase left out of the history) in their language, and a
+    finding takes the new wording only when it is the same finding: the same rule, severity and
+    figures (`data`). Anything else (a history that changed since) keeps the stored message.
+    """
+    evaluation = dict(_get(request, "evaluation", {}) or {})
+    findings = evaluation.get("findings") or []
+    pack = policy.rules.pack
+    judged_in = evaluation.get("language") or pack.default_language
+    if not findings or language == judged_in or language not in pack.languages:
+        return None
+    if _get(request, "policy_version") != policy.version or not evaluation.get("evaluated_on"):
+        return None  # other rules, other words: the stored ones are the record
+    from microbuy.judging import judge  # the bot's one use of the engine; imported when needed
+
+    try:
+        on = date.fromisoformat(str(evaluation["evaluated_on"]))
+        _, again = judge(session, policy, dict(_get(request, "answers", {}) or {}), on, language,
+                         exclude_request_id=_get(request, "id"))
+    except Exception:  # noqa: BLE001 - the stored wording is always a correct fallback
+        log.exception("request %s not judged again in %s; its findings stay as stored", _get(request, "id"), language)
+        return None
+    worded = {_finding_key(found.to_dict()): found.message for found in again.findings}
+    evaluation["findings"] = [dict(finding, message=worded.get(_finding_key(finding), finding.get("message", "")))
+                              for finding in findings]
+    evaluation["language"] = language
+    return evaluation
+
+
+def _finding_key(finding: Mapping[str, Any]) -> str:
+    return json.dumps([finding.get("rule"), finding.get("severity"), finding.get("field"), finding.get("data")],
+                      sort_keys=True, default=str)
+
+
 # --- rendering --------------------------------------------------------------------------------
 
 
 def render_justification(request: Any, policy: LoadedPolicy, language: str = "en", *,
                          template: Optional[os.PathLike | str] = None,
-                         max_blocks: int = MAX_BLOCKS) -> Justification:
+                         max_blocks: int = MAX_BLOCKS,
+                         evaluation: Optional[Mapping[str, Any]] = None) -> Justification:
     """The justification's Block Kit blocks and its plain-text fallback: `blocks, text = ...`.
 
     `request` is a stored request (storage.PurchaseRequest) or a dict with the same fields.
@@ -357,8 +407,8 @@ def render_justification(request: Any, policy: LoadedPolicy, language: str = "en
     if not 1 <= max_blocks <= MAX_BLOCKS:
         raise ValueError(f"max_blocks must be between 1 and {MAX_BLOCKS}")
     path = Path(template) if template is not None else template_path()
-    values = justification_values(request, policy, language)
-    blocks = _blocks(_render(path, values), max_blocks)
+    values = justification_values(request, policy, language, evaluation)
+    blocks = _blocks(_render(path, values), max_blocks, values["language"])
     fallback = " · ".join(part for part in (values["reference"], values["title"] or values["description"],
                                              values["total"]) if part)
     return Justification(blocks, mrkdwn.truncate(mrkdwn.escape(fallback), 3000))
@@ -391,7 +441,7 @@ def _template_line(exc: BaseException, filename: str) -> Optional[int]:
     return line
 
 
-def _blocks(text: str, max_blocks: int) -> List[dict]:
+def _blocks(text: str, max_blocks: int, language: str = "en") -> List[dict]:
     blocks: List[dict] = []
     for section in text.split(_SECTION):
         section = section.strip("\n").strip()
@@ -406,6 +456,6 @@ def _blocks(text: str, max_blocks: int) -> List[dict]:
                 blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
     if len(blocks) > max_blocks:
         blocks = blocks[:max_blocks - 1] + [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "… (too long for one Slack message; the full request is in microbuy)"}]}
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": t("approvals.too_long", language)}]}
         ]
     return blocks

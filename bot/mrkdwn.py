@@ -17,7 +17,8 @@ _ENTITY_AT_END = re.compile(r"&[a-z]{0,3}$")
 
 
 def clean(text: object) -> str:
-    """Text without control or invisible formatting characters (bidi overrides, zero-width).
+    """Text without control or invisible formatting characters (bidi overrides, zero-width), nor
+    lone surrogates (half an emoji, which Slack cannot show).
 
     Keeps line breaks and tabs; turns \\r\\n and the Unicode line/paragraph separators into \\n.
     """
@@ -25,7 +26,7 @@ def clean(text: object) -> str:
         return ""
     text = str(text).replace("\r\n", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
     )
 
 

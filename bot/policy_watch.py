@@ -35,7 +35,9 @@ import storage
 from microbuy.policy_diff import diff_policy
 from policies import LoadedPolicy, PolicyInForce
 
+from .language import Languages
 from .mrkdwn import escape, truncate
+from .texts import TEXTS, Raw, plain, t
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,13 @@ def stamp_key(kind: str, stamp: Optional[tuple]) -> str:
 
 
 class PolicyWatch:
-    def __init__(self, sessions: sessionmaker, in_force: PolicyInForce, client: WebClient):
+    """The admin channel is written to in the pack's default language; each approver's heads-up
+    in their own."""
+
+    def __init__(self, sessions: sessionmaker, in_force: PolicyInForce, client: WebClient,
+                 languages: Optional[Languages] = None):
         self.sessions, self.client = sessions, client
+        self.languages = languages or Languages(sessions, in_force)
         in_force.listen(on_change=self.changed, on_refused=self.refused)
 
     def changed(self, old: Optional[LoadedPolicy], new: LoadedPolicy, stamp: Optional[tuple]) -> None:
@@ -66,13 +73,14 @@ class PolicyWatch:
                 "sha256": hashlib.sha256(new.content.encode("utf-8")).hexdigest()})
         if old is None:
             return  # start-up: nothing changed for anyone
-        lines = [f":white_check_mark: Policy *{escape(new.short_version)}* is now in force "
-                 f"(was {escape(old.short_version)}), from `{escape(os.path.basename(new.file))}`."]
+        admins = new.rules.pack.default_language
+        lines = [t("policy.in_force", admins, version=new.short_version, previous=old.short_version,
+                   file=os.path.basename(new.file))]
         try:
             lines += self.flag_pending(old, new)
         except Exception:  # the new rules are in force whatever happens here
             log.exception("could not check the pending requests against policy %s", new.short_version)
-            lines.append("I could not check the pending requests against it; see the bot's log.")
+            lines.append(t("policy.not_checked", admins))
         self._post(new, "\n".join(lines))
 
     def flag_pending(self, old: LoadedPolicy, new: LoadedPolicy) -> List[str]:
@@ -93,24 +101,25 @@ class PolicyWatch:
                 route = req.route or []
                 step = route[req.approval_step] if 0 <= req.approval_step < len(route) else {}
                 deciders[change.request_id] = [p for p in storage.step_deciders(step) if p != req.requester]
+        admins = new.rules.pack.default_language
         lines = []
         for change in changes:
-            what = _what_changed(change)
-            lines.append(f"• {escape(change.reference)} (waiting for a decision): {what}")
+            lines.append(t("policy.flag_line", admins, reference=change.reference,
+                           what=_what_changed(change, admins)))
+            # Read before the claim's transaction: a language lookup must not wait on its lock.
+            readers = {person: self.languages.of(person, self.client, policy=new)
+                       for person in deciders[change.request_id]}
             with self.sessions.begin() as session:
                 if not storage.claim_event(session, f"policy.flag:{new.version[:32]}:{change.request_id}", "policy"):
                     continue
                 storage.append_audit(session, actor=ACTOR, action="policy.flagged", request_id=change.request_id,
                                      data={"version": new.version, "changed": list(change.changed),
                                            "to": deciders[change.request_id]})
-                for person in deciders[change.request_id]:
-                    self._dm(person, f"Heads-up on {escape(change.reference)}, waiting for your decision: the "
-                                     f"policy changed (version {escape(new.short_version)}) and now judges it "
-                                     f"differently: {what}. It was submitted under the old rules; decide with "
-                                     "that in mind (Request changes lets the requester revise it).")
+                for person, language in readers.items():
+                    self._dm(person, t("policy.heads_up", language, reference=change.reference,
+                                       version=new.short_version, what=_what_changed(change, language)))
         if lines:
-            lines.insert(0, f"{len(lines)} request(s) waiting for a decision are judged differently now; "
-                            "their approvers were told:")
+            lines.insert(0, t("policy.flagged", admins, count=len(lines)))
         return lines
 
     def _dm(self, person: str, text: str) -> None:
@@ -127,9 +136,8 @@ class PolicyWatch:
             storage.append_audit(session, actor=ACTOR, action="policy.refused", data={
                 "file": str(path), "kept_version": in_force.version, "report": report})
         body = truncate(escape(report), REPORT_CHARS).replace("```", "'''")
-        self._post(in_force, f":warning: The edit of `{escape(os.path.basename(str(path)))}` was refused; "
-                             f"the rules in force stay (version {escape(in_force.short_version)}). "
-                             f"Fix it and save again; `microbuy policy check` shows the same:\n```{body}```")
+        self._post(in_force, t("policy.refused", in_force.rules.pack.default_language,
+                               file=os.path.basename(str(path)), version=in_force.short_version, report=Raw(body)))
 
     def _post(self, policy: LoadedPolicy, text: str) -> None:
         channel = policy.rules.pack.admin_channel
@@ -141,23 +149,28 @@ class PolicyWatch:
             log.exception("could not tell %s about the policy", channel)
 
 
-def _what_changed(change) -> str:
+def _what_changed(change, language: str) -> Raw:
+    """What the new rules judge differently, in `language` (the finding quoted is in the
+    language the comparison was judged in)."""
     before, after = change.before, change.after
     parts = []
     if "outcome" in change.changed:
-        parts.append(f"{_OUTCOME.get(before.outcome, before.outcome)} → {_OUTCOME.get(after.outcome, after.outcome)}")
+        parts.append(f"{_outcome(before.outcome, language)} → {_outcome(after.outcome, language)}")
     if "total" in change.changed and before.total is not None and after.total is not None:
-        parts.append(f"total {before.total:.2f} → {after.total:.2f}")
+        parts.append(plain("policy.total", language, before=f"{before.total:.2f}", after=f"{after.total:.2f}"))
     if "route" in change.changed:
-        parts.append("approval route " + " → ".join(
-            ", ".join(level for level, _ in route) or "none" for route in (before.route, after.route)))
+        parts.append(plain("policy.route", language, routes=" → ".join(
+            ", ".join(level for level, _ in route) or plain("policy.no_route", language)
+            for route in (before.route, after.route))))
     text = "; ".join(parts)
     if change.why:
         text += f" ({change.why[0]})"
-    return escape(truncate(text, 600))
+    return Raw(escape(truncate(text, 600)))
 
 
-_OUTCOME = {"approval_required": "goes to approval", "blocked": "blocked", "refused": "refused"}
+def _outcome(outcome: str, language: str) -> str:
+    key = f"policy.outcome.{outcome}"
+    return plain(key, language) if key in TEXTS else outcome
 
 
 def poll_interval_from_env(env: Mapping[str, str] = os.environ) -> float:

@@ -1,8 +1,9 @@
 """The Rasa REST webhook, as the Slack app talks to it: one conversation per Slack user."""
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import httpx
 
@@ -20,11 +21,17 @@ class RasaClient:
         self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
         self._http = httpx.Client(timeout=timeout)
 
-    def send(self, team_id: str, user_id: str, text: str) -> List[Dict[str, Any]]:
-        """The bot's replies to one message from `user_id` of `team_id` (sender id team:user)."""
+    def send(self, team_id: str, user_id: str, text: str, language: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The bot's replies to one message from `user_id` of `team_id` (sender id team:user),
+        asked in `language` (sent as the message's metadata; the dialogue answers in it)."""
         sender = f"{team_id}:{user_id}"
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if language:
+            body["metadata"] = {"language": language}
         try:
-            answer = self._http.post(self.url, json={"sender": sender, "message": text})
+            # json.dumps escapes every non-ASCII character, so a lone surrogate in a Slack message
+            # (an emoji cut in half) is sent as \ud83d rather than failing to encode as UTF-8.
+            answer = self._http.post(self.url, content=json.dumps(body), headers={"Content-Type": "application/json"})
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa at {self.url} did not answer: {type(exc).__name__}") from exc
         if answer.status_code != 200:

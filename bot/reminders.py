@@ -50,8 +50,10 @@ from sqlalchemy.orm import sessionmaker
 import storage
 from policies import LoadedPolicy, format_money
 
-from .home import mentions
+from .approvals import level_name
+from .language import Languages
 from .mrkdwn import escape, truncate
+from .texts import Raw, mentions, plain, t
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,8 @@ class SlackFailed(Exception):
 
 class Reminders:
     def __init__(self, sessions: sessionmaker, policy: Union[LoadedPolicy, Callable[[], LoadedPolicy]],
-                 client: WebClient, refresh_post: Optional[Callable[[WebClient, int], Any]] = None):
+                 client: WebClient, refresh_post: Optional[Callable[[WebClient, int], Any]] = None,
+                 languages: Optional[Languages] = None):
         self.sessions = sessions
         # Redraws a request's approval post (Approvals.refresh_post): after an escalation it names
         # the people who may now decide.
@@ -94,6 +97,12 @@ class Reminders:
         # The policy in force (app.PolicyInForce) or a fixed one.
         self.policy: Callable[[], LoadedPolicy] = policy if callable(policy) else (lambda: policy)
         self.client = client
+        # Each DM in its recipient's language.
+        self.languages = languages or Languages(sessions, self.policy)
+
+    def _language(self, person: str, policy: LoadedPolicy) -> str:
+        # Asked inside the action's write transaction: read only (bot/language.py, record=False).
+        return self.languages.of(person, self.client, record=False, policy=policy)
 
     # -- one pass ---------------------------------------------------------------------------------
 
@@ -185,22 +194,22 @@ class Reminders:
                                  leave_out=[req.requester])
                 storage.append_audit(session, actor=ACTOR, action="reminder.sent", request_id=req.id,
                                      data={**about.data, "to": people})
-                self._send({person: about.reminder() for person in people})
+                self._send({person: about.reminder(self._language(person, policy)) for person in people})
                 return f"reminded {req.reference} (revision {due.revision}, step {due.step}): {', '.join(people)}"
 
             level, people = escalation(policy, req, step)
             if not people:
                 storage.append_audit(session, actor=ACTOR, action="reminder.not_escalated", request_id=req.id,
                                      data={**about.data, "why": "no higher level with anyone to tell"})
-                self._send({req.requester: about.nobody_higher()})
+                self._send({req.requester: about.nobody_higher(self._language(req.requester, policy))})
                 return (f"not escalated {req.reference} (revision {due.revision}, step {due.step}): nobody higher; "
                         f"told {req.requester}")
             storage.append_audit(session, actor=ACTOR, action="reminder.escalated", request_id=req.id,
                                  data={**about.data, "to_level": level, "to": people})
             storage.escalate_step(session, req.id, revision=due.revision, step=due.step, level=level,
                                   people=people, actor=ACTOR)
-            messages = {person: about.escalation(level) for person in people}
-            messages[req.requester] = about.escalated(level, people)
+            messages = {person: about.escalation(level, self._language(person, policy)) for person in people}
+            messages[req.requester] = about.escalated(level, people, self._language(req.requester, policy))
             self._send(messages)
             return (f"escalated {req.reference} (revision {due.revision}, step {due.step}) to {level}: "
                     f"{', '.join(people)}; told {req.requester}")
@@ -220,51 +229,56 @@ class Reminders:
 
 
 class _About:
-    """The words about one waiting request: every value a requester typed is escaped."""
+    """The words about one waiting request, in each reader's language: every value a requester
+    typed is escaped (bot.texts.t)."""
 
     def __init__(self, req: Any, step: Dict[str, Any], due: _Due, policy: LoadedPolicy):
         self.req, self.step, self.due, self.policy = req, step, due, policy
         rules = policy.rules
-        self.language = rules.pack.default_language
-        title = req.title or req.description or req.supplier or "(no title)"
-        self.title = truncate(escape(" ".join(str(title).split())), TITLE_CHARS)
-        self.total = _money(req, policy)
+        title = req.title or req.description or req.supplier
+        self.title = truncate(" ".join(str(title).split()), TITLE_CHARS) if title else None
         centre = rules.approval.cost_centres.get(req.cost_centre)
-        channel = centre.channel if centre is not None else ""
-        self.channel = (escape(channel) if channel.startswith("#") else f"<#{channel}>" if channel
-                        else "the approval channel")
+        self.channel_id = centre.channel if centre is not None else ""
         self.hours = due.waited_hours
-        self.waiting_for = _mentions(step.get("approvers") or [])
         self.data = {"reference": req.reference, "revision": due.revision, "step": due.step,
                      "level": step.get("level"), "waited_hours": due.waited_hours}
 
-    def level_name(self, level_id: Optional[str]) -> str:
-        level = self.policy.rules.approval.levels.get(level_id or "")
-        if level is not None:
-            return escape(level.name.get_text(self.language, self.policy.rules.pack.default_language))
-        return escape(self.step.get("name") or level_id or "")
+    def level_name(self, level_id: Optional[str], language: str) -> str:
+        fallback = self.step.get("name") if level_id == self.step.get("level") else None
+        return level_name(self.policy, level_id, language, fallback)
 
-    @property
-    def what(self) -> str:
-        return f"{self.req.reference} ({self.title}, {self.total})"
+    def channel(self, language: str) -> Raw:
+        channel = self.channel_id
+        if channel.startswith("#"):
+            return Raw(escape(channel))
+        return Raw(f"<#{channel}>") if channel else t("reminders.the_channel", language)
 
-    def reminder(self) -> str:
-        return (f"Reminder: {self.what} has waited {self.hours} hours for your decision in {self.channel} "
-                f"({self.level_name(self.step.get('level'))}, step {self.due.step + 1} of {len(self.req.route)}).")
+    def waiting_for(self, language: str) -> Raw:
+        return mentions(self.step.get("approvers") or [], language) or t("reminders.the_approver", language)
 
-    def escalation(self, level: str) -> str:
-        return (f"Escalation: {self.what} has waited {self.hours} hours for {self.waiting_for} "
-                f"({self.level_name(self.step.get('level'))}) in {self.channel}. As "
-                f"{self.level_name(level)}, you can now decide it in their place with the buttons on "
-                f"its post there, or follow up with them.")
+    def what(self, language: str) -> Raw:
+        title = self.title if self.title else plain("reminders.no_title", language)
+        return t("reminders.what", language, reference=self.req.reference, title=title,
+                 total=_money(self.req, self.policy, language))
 
-    def escalated(self, level: str, people: Sequence[str]) -> str:
-        return (f"{self.what} has waited {self.hours} hours for {self.waiting_for}. I escalated it to "
-                f"{_mentions(people)} ({self.level_name(level)}), who can now decide it too.")
+    def reminder(self, language: str) -> str:
+        return t("reminders.reminder", language, what=self.what(language), hours=self.hours,
+                 channel=self.channel(language), level=self.level_name(self.step.get("level"), language),
+                 number=self.due.step + 1, count=len(self.req.route))
 
-    def nobody_higher(self) -> str:
-        return (f"{self.what} has waited {self.hours} hours for {self.waiting_for}. I reminded them; there is "
-                "no higher level to escalate it to.")
+    def escalation(self, level: str, language: str) -> str:
+        return t("reminders.escalation", language, what=self.what(language), hours=self.hours,
+                 waiting_for=self.waiting_for(language), level=self.level_name(self.step.get("level"), language),
+                 channel=self.channel(language), to_level=self.level_name(level, language))
+
+    def escalated(self, level: str, people: Sequence[str], language: str) -> str:
+        return t("reminders.escalated", language, what=self.what(language), hours=self.hours,
+                 waiting_for=self.waiting_for(language), people=mentions(people, language),
+                 level=self.level_name(level, language))
+
+    def nobody_higher(self, language: str) -> str:
+        return t("reminders.nobody_higher", language, what=self.what(language), hours=self.hours,
+                 waiting_for=self.waiting_for(language))
 
 
 def escalation(policy: LoadedPolicy, req: Any, step: Dict[str, Any]) -> Tuple[Optional[str], List[str]]:
@@ -291,20 +305,15 @@ def _unique(people: Sequence[str], leave_out: Sequence[str] = ()) -> List[str]:
     return [p for p in dict.fromkeys(people) if p and p not in leave_out]
 
 
-def _mentions(people: Sequence[str]) -> str:
-    # Live <@U...> mentions only for Slack user ids; anything else is inert text.
-    return mentions(people, " or ") or "the approver"
-
-
-def _money(req: Any, policy: LoadedPolicy) -> str:
+def _money(req: Any, policy: LoadedPolicy, language: str) -> str:
+    """The request's total as the reader writes money (plain text; escaped where it is placed)."""
     pack = policy.rules.pack
     currency = req.evaluation.get("currency") if isinstance(req.evaluation, dict) else None
     try:
         amount = Decimal(str(req.total))
     except (InvalidOperation, TypeError):
-        return escape(req.total)
-    locale = pack.locale_for()
-    return escape(format_money(amount, currency=currency or pack.currency, locale=locale))
+        return str(req.total)
+    return format_money(amount, currency=currency or pack.currency, locale=pack.locale_for(language))
 
 
 # -- running in the background ----------------------------------------------------------------------

@@ -18,7 +18,8 @@ How replies become messages (simple and predictable on purpose):
 - A reply's buttons follow its text as `actions` blocks of at most 25 buttons. Button text is
   escaped and cut to 75 characters; the value is the payload as Rasa sent it; a payload
   longer than 2,000 characters (or empty) cannot be a button value: that button is left out
-  and a warning logged. `/affirm` is the primary (green) button, `/cancel` the danger (red) one.
+  and a warning logged, as is a button with no visible text in its title or payload. `/affirm`
+  is the primary (green) button, `/cancel` the danger (red) one.
 - Consecutive replies share one message, in order. A reply with buttons ends its message, so
   buttons are always the last blocks of a message and a message holds at most one reply's
   buttons. A message is also ended when it reaches 50 blocks; the rest goes to the next one.
@@ -124,7 +125,11 @@ def _button(button: Any) -> Optional[dict]:
         log.warning("dropping the button %r: its payload is %d characters, over Slack's %d",
                     button.get("title"), len(payload), BUTTON_VALUE_LIMIT)
         return None
-    title = mrkdwn.escape(button.get("title")).replace("\n", " ").strip() or mrkdwn.escape(payload)
+    title = (mrkdwn.escape(button.get("title")).replace("\n", " ").strip()
+             or mrkdwn.escape(payload).replace("\n", " ").strip())
+    if not title:  # Slack refuses a button without text, and with it the whole message
+        log.warning("dropping the button with payload %r: it has no text to show", payload[:80])
+        return None
     made = {
         "type": "button",
         "text": {"type": "plain_text", "text": mrkdwn.truncate(title, BUTTON_TEXT_LIMIT), "emoji": True},

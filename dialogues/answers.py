@@ -5,6 +5,7 @@ what to type instead. Pure: the policy and today's date come in as arguments.
 """
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -19,13 +20,23 @@ from rapidfuzz import fuzz, process
 from policies import AmountError, LoadedPolicy, parse_amount
 from policies.request import MAX_QUANTITY
 
+from .wording import Phrase
+
 # Answers longer than this are cut before reading: a request field holds at most 4,000 characters.
 MAX_ANSWER = 4000
 UNKNOWN = "unknown"
 
 
 class AnswerError(ValueError):
-    """An answer that could not be read; the message says what to type instead."""
+    """An answer that could not be read; the message says what to type instead, in English by
+    str() and in the requester's language by text() (the wording is in dialogues/texts.yml)."""
+
+    def __init__(self, key: str, **values) -> None:
+        self.phrase = Phrase(key, **values)
+        super().__init__(self.phrase.text("en"))
+
+    def text(self, language: str, locale: Optional[str] = None) -> str:
+        return self.phrase.text(language, locale)
 
 
 def clean(text: object) -> str:
@@ -60,17 +71,18 @@ def read_amount(text: object, locale: str = "en_CA", currency: str = "CAD") -> D
     """The unit price in an answer such as "89.99", "about $90 each" or "1 234,50 $"."""
     raw = clean(text)
     if not raw:
-        raise AnswerError("Please give a price, for example 89.99.")
+        raise AnswerError("price_missing")
     for mark in _CURRENCIES.finditer(raw):
         code = _SIGN_CODES.get(mark.group(0).upper(), mark.group(0).upper())
         if code != currency:
-            raise AnswerError(f"Please give the price in {currency}: the limits and taxes are in {currency}, "
-                              f"so convert it first.")
+            raise AnswerError("price_other_currency", currency=currency)
     raw = _CURRENCIES.sub(" ", raw).strip()
     try:
         return parse_amount(raw, locale=locale)
     except AmountError as whole:
-        reason = str(whole)
+        reason = whole
+    if _DATE_LIKE.search(raw):  # "2026-12-15" or "31/12/2026" is a date, not $2,026
+        raise AnswerError("price_not_found", text=_short(raw))
     # Pick the number out of a sentence only when the other words are about money ("about $90
     # each"); "Dec 15", "1e9" or "NaN" are not prices.
     matches = sorted(_MONEY.finditer(raw), key=lambda m: not re.search(r"[$€£]", m.group(0)))
@@ -82,12 +94,27 @@ def read_amount(text: object, locale: str = "en_CA", currency: str = "CAD") -> D
         try:
             return parse_amount(candidate, locale=locale)
         except AmountError as exc:
-            reason = str(exc)
+            reason = exc
             break  # the first number is the price; a later one is not a better guess
-    if not any(ch.isdigit() for ch in raw) or "is not an amount" in reason:
-        raise AnswerError(f"I couldn't find a price in \"{_short(raw)}\"; write it like 89.99.")
-    raise AnswerError(f"I couldn't read \"{_short(raw)}\" as a price: {reason}. Write it like 89.99.")
+    if not any(ch.isdigit() for ch in raw) or "is not an amount" in str(reason):
+        raise AnswerError("price_not_found", text=_short(raw))
+    raise AnswerError("price_unreadable", text=_short(raw), reason=_amount_reason(reason))
 
+
+# The policy's amount reader explains a refusal in English; the same reasons, to be said in any
+# language (texts.yml), recognised by their words.
+_AMOUNT_REASONS = (("negative", "amount_negative"), ("more than zero", "amount_zero"), ("too large", "amount_too_large"),
+                   ("scientific", "amount_scientific"), ("not a number", "amount_not_a_number"),
+                   ("real number", "amount_not_a_number"), ("too long", "amount_too_long"))
+
+
+def _amount_reason(error: AmountError) -> Phrase:
+    said = str(error)
+    key = next((key for words, key in _AMOUNT_REASONS if words in said), "amount_other")
+    return Phrase(key, detail=said)  # English keeps the reader's own words
+
+
+_DATE_LIKE = re.compile(r"\d\s?[-/]\s?\d{1,2}\s?[-/]\s?\d")
 
 _PRICE_WORDS = {
     "about", "around", "approximately", "approx", "roughly", "maybe", "each", "per", "unit", "item", "one", "a",
@@ -95,6 +122,8 @@ _PRICE_WORDS = {
     "cost", "price", "before", "tax", "taxes", "pre", "plus", "the", "for", "at", "they", "are", "that", "was",
     "environ", "chacun", "chacune", "chaque", "l", "unité", "unite", "coûte", "coute", "prix", "avant", "taxe",
     "taxes", "pièce", "piece", "à", "de", "le", "la", "ça", "ca", "c", "est", "k",
+    "peu", "près", "pres", "approximativement", "autour", "du", "par", "personne", "unitaire", "hors", "coûtent",
+    "coutent", "sont", "ils", "elles", "il", "elle", "vaut", "valent", "un", "une", "pour", "dollar", "dollars",
 }
 
 _NUMBER_WORDS = {
@@ -106,7 +135,7 @@ _NUMBER_WORDS = {
     "cinquante": 50, "demi": 0.5, "demie": 0.5,
 }
 _VAGUE = {"few", "couple", "bunch", "several", "some", "many", "lots", "lot", "plenty", "quelques", "plusieurs",
-          "beaucoup", "certains", "certaines"}
+          "beaucoup", "certains", "certaines", "dizaine", "dizaines", "centaine", "centaines"}
 _MULTIPLIERS = {"dozen": 12, "dozens": 12, "douzaine": 12, "douzaines": 12, "hundred": 100, "cent": 100,
                 "cents": 100, "thousand": 1000, "mille": 1000}
 # Whole numbers as people group them: 3, 1,000, 10 000 (space or no-break space), 1.000 is not one.
@@ -117,22 +146,22 @@ def read_quantity(text: object, maximum: int = MAX_QUANTITY) -> int:
     """A whole number of units from "3", "1,000", "three", "5 of them", "two dozen"."""
     raw = clean(text)
     if _CURRENCIES.search(raw) or "$" in raw:
-        raise AnswerError("That looks like a price; how many units do you need (1, 2, 3 …)?")
+        raise AnswerError("quantity_looks_like_price")
     if re.search(r"\d[.,]\d{1,2}(?!\d)", raw):
-        raise AnswerError(f"\"{_short(raw)}\" is not a whole number; how many units (1, 2, 3 …)?")
+        raise AnswerError("quantity_not_whole", text=_short(raw))
     words = re.findall(r"[a-zà-ÿ]+", folded(raw))
     if any(word in _VAGUE for word in words):
-        raise AnswerError("How many exactly? Answer with a number such as 3.")
+        raise AnswerError("quantity_vague")
     match = _WHOLE.search(raw)
     if match and match.group(1):
-        raise AnswerError("The quantity must be at least 1.")
+        raise AnswerError("quantity_too_small")
     value: float
     if match:
         value = int(re.sub(r"\D", "", match.group(2)))
     else:
         found = [_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS]
         if not found and not any(w in _MULTIPLIERS for w in words):
-            raise AnswerError(f"I couldn't read \"{_short(raw)}\" as a number of units; answer with a number such as 3.")
+            raise AnswerError("quantity_unreadable", text=_short(raw))
         if any(number < 1 for number in found):  # "half a dozen"
             value = 1
             for number in found:
@@ -145,18 +174,19 @@ def read_quantity(text: object, maximum: int = MAX_QUANTITY) -> int:
         if word in _MULTIPLIERS:
             value *= _MULTIPLIERS[word]
     if value != int(value):
-        raise AnswerError(f"\"{_short(raw)}\" is not a whole number; how many units (1, 2, 3 …)?")
+        raise AnswerError("quantity_not_whole", text=_short(raw))
     value = int(value)
     if value < 1:
-        raise AnswerError("The quantity must be at least 1.")
+        raise AnswerError("quantity_too_small")
     if value > maximum:
-        raise AnswerError(f"The quantity must be at most {maximum:,}; check the number.")
+        raise AnswerError("quantity_too_large", maximum=maximum)
     return value
 
 
 # -- dates -------------------------------------------------------------------------------------
 
 _CALENDAR = parsedatetime.Calendar(version=parsedatetime.VERSION_CONTEXT_STYLE)
+MAX_DATE_TEXT = 200  # characters
 
 
 def read_date(text: object, today: date, language: str = "en") -> date:
@@ -167,14 +197,21 @@ def read_date(text: object, today: date, language: str = "en") -> date:
     """
     raw = clean(text)
     if not raw:
-        raise AnswerError("Please give a date, for example Dec 15 or 2026-12-15.")
-    iso = re.search(r"\b\d{4}-\d{1,2}-\d{1,2}\b", raw)
+        raise AnswerError("date_missing")
+    # \d{4,}: "99999999-01-01" is not a real date, not "01-01" with digits in front.
+    iso = re.search(r"\b\d{4,}-\d{1,2}-\d{1,2}\b", raw)
     if iso:
         try:
             when = isoparser.isoparse(iso.group(0)).date()
         except ValueError:
-            raise AnswerError(f"{iso.group(0)} is not a real date; check the day and month.") from None
+            raise AnswerError("date_impossible", text=_short(iso.group(0))) from None
         return _within_reach(when, today)
+    if len(raw) > MAX_DATE_TEXT:
+        # No date needs more words; dateparser recurses once per word and fails on long text.
+        raise AnswerError("date_too_long")
+    part = _month_part(raw, today)
+    if part is not None:
+        return _within_reach(part, today)
     base = datetime.combine(today, time(9))
     if language == "en":
         parsed, context = _CALENDAR.parseDT(raw, sourceTime=base)
@@ -193,8 +230,39 @@ def read_date(text: object, today: date, language: str = "en") -> date:
         hits = [(said, when) for said, when in hits if all(n in re.findall(r"\d+", said) for n in numbers)]
         found = hits[0][1] if hits else None
     if found is None:
-        raise AnswerError(f"I couldn't read \"{_short(raw)}\" as a date; try \"Dec 15\", \"next Friday\" or 2026-12-15.")
+        raise AnswerError("date_unreadable", text=_short(raw))
     return _within_reach(found.date(), today)
+
+
+# "end of the month", "fin décembre", "mi-janvier": part of a month, which the parsers read as its
+# first day (or not at all).
+_MONTHS = {name: number for number, names in enumerate([
+    ("january", "jan", "janvier", "janv"), ("february", "feb", "fevrier", "fevr"), ("march", "mar", "mars"),
+    ("april", "apr", "avril", "avr"), ("may", "mai"), ("june", "jun", "juin"), ("july", "jul", "juillet", "juil"),
+    ("august", "aug", "aout"), ("september", "sep", "sept", "septembre"), ("october", "oct", "octobre"),
+    ("november", "nov", "novembre"), ("december", "dec", "decembre")], start=1) for name in names}
+_MONTH_PART = re.compile(r"\b(?P<part>end of|fin|middle of|mid|mi)\b[\s-]*(?:(?:the|this|du|de)\b\s*|d')?"
+                         r"(?P<month>[a-z]+)(?:\s+(?P<year>\d{4}))?\b(?!\s*\d)")
+
+
+def _month_part(raw: str, today: date) -> Optional[date]:
+    match = _MONTH_PART.search(folded(raw).replace("’", "'"))
+    if not match:
+        return None
+    said = match.group("month")
+    month = today.month if said in ("month", "mois") else _MONTHS.get(said)
+    if month is None:
+        return None
+    end = match.group("part") in ("end of", "fin")
+    if match.group("year"):
+        year = int(match.group("year"))
+    else:
+        year = today.year if month >= today.month else today.year + 1
+        if date(year, month, calendar.monthrange(year, month)[1] if end else 15) < today:
+            year += 1  # mid-month already gone: the same part of next year
+    if not 1 <= year <= 9999:
+        return None
+    return date(year, month, calendar.monthrange(year, month)[1] if end else 15)
 
 
 MAX_YEARS_AHEAD = 5
@@ -202,18 +270,23 @@ MAX_YEARS_AHEAD = 5
 
 def _within_reach(when: date, today: date) -> date:
     if when.year > today.year + MAX_YEARS_AHEAD:
-        raise AnswerError(f"{when.isoformat()} is more than {MAX_YEARS_AHEAD} years away; check the date.")
+        raise AnswerError("date_too_far", date=when.isoformat(), years=MAX_YEARS_AHEAD)
     return when
 
 
 # -- yes / no ----------------------------------------------------------------------------------
 
 _YES = {"yes", "y", "yep", "yeah", "yup", "sure", "correct", "true", "ok", "okay", "oui", "ouais", "vrai",
+        "absolument", "exact", "exactement", "tout a fait", "certainement", "bien entendu", "effectivement",
+        "c'est ca", "c'est exact", "c'est correct", "c'est bon", "parfait", "soumettre", "soumets", "envoyer",
+        "envoie", "envoie-la", "vas-y", "allez-y", "je confirme", "confirme", "signee", "signe",
         "affirmative", "confirm", "confirmed", "submit", "absolutely", "definitely", "of course", "bien sur",
         "d'accord", "it is", "i do", "we do", "they are", "it has", "they have", "signed", "/affirm"}
 _NO = {"no", "n", "nope", "nah", "false", "non", "faux", "not", "never", "negative", "no way", "pas du tout",
+       "not yet", "pas encore", "jamais", "aucunement", "absolument pas", "pas vraiment", "pas signee", "pas signe",
        "it isn't", "it is not", "they aren't", "not signed", "/deny"}
 _UNSURE = {"not sure", "unsure", "don't know", "dont know", "i don't know", "no idea", "unknown", "maybe",
+           "aucune idee", "pas certain", "pas certaine", "incertain", "je l'ignore", "sais pas",
            "je ne sais pas", "je sais pas", "pas sur", "inconnu", "peut-etre", "?"}
 
 
@@ -226,7 +299,7 @@ def read_yes_no(text: object, intent: Optional[str] = None, allow_unknown: bool 
     if unsure and allow_unknown:
         return UNKNOWN
     if unsure:
-        raise AnswerError("Please answer yes or no; if you don't know yet, find out and answer, or say \"cancel\".")
+        raise AnswerError("yes_no_unsure_not_allowed")
     if words in _YES or first in {"yes", "yep", "yeah", "oui", "sure", "correct"}:
         return True
     if words in _NO or first in {"no", "nope", "non", "nah"}:
@@ -235,8 +308,7 @@ def read_yes_no(text: object, intent: Optional[str] = None, allow_unknown: bool 
         return True
     if intent == "deny":
         return False
-    hint = ", or \"not sure\"" if allow_unknown else ""
-    raise AnswerError(f"Please answer yes or no{hint}.")
+    raise AnswerError("yes_no_or_unsure" if allow_unknown else "yes_no")
 
 
 # -- choices from the policy -------------------------------------------------------------------

@@ -4,23 +4,30 @@ When the action server is down, Rasa still runs the turn: the form skips the che
 reach "submitted" with unchecked answers, and the requester hears nothing. This channel asks the
 action server first; if it is not answering, the message is not processed at all (the
 conversation stays as it was) and the requester is told plainly. A turn that still produces no
-reply (the action server died during it) gets the same explanation.
+reply (the action server died during it) gets the same explanation. A conversation that cannot
+be read from the database is not replaced by a blank one (Rasa's default): the turn is not run
+and the requester is told.
 
     POST /webhooks/rest/webhook  {"sender": "T123:U456", "message": "I need a webcam"}
     -> [{"recipient_id": ..., "text": ..., "buttons": [...]}, {"recipient_id": ..., "custom": {...}}]
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import httpx
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.tracker_store import FailSafeTrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from . import rasa_speedups
+
 log = logging.getLogger(__name__)
+rasa_speedups.install()  # `rasa run` loads this channel (credentials.yml): see dialogues/rasa_speedups.py
 
 MAX_MESSAGE = 10_000  # characters; Slack allows 40,000, no purchase answer needs a tenth of that
 MAX_SENDER = 200
@@ -29,10 +36,12 @@ HEALTH_TIMEOUT_S = 2.0
 DOWN = "utter_action_server_down"
 FAILED = "utter_turn_failed"
 TOO_LONG = "utter_message_too_long"
+EMPTY = "utter_message_empty"
 FALLBACK_TEXT = {
     DOWN: "I can't check answers against the policy right now, so nothing was done with your message. Please try again in a minute.",
     FAILED: "Something went wrong while handling your message and nothing was submitted. Please try again in a minute.",
     TOO_LONG: "That message is too long for me. Please keep it under 10,000 characters.",
+    EMPTY: "That message has no words in it. Tell me what you need to buy, or say \"help\".",
 }
 
 
@@ -43,6 +52,10 @@ class MicrobuyRestInput(RestInput):
 
     def __init__(self, action_server_health_url: Optional[str] = None) -> None:
         self.health_url = action_server_health_url
+        # One client for every health check: making an httpx client costs 20-30 ms of CPU (it
+        # loads the CA certificates), and it ran on Rasa's event loop once or twice a turn.
+        self._client: Optional[httpx.AsyncClient] = None
+        self._client_loop: Optional[asyncio.AbstractEventLoop] = None  # a client serves one loop
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "MicrobuyRestInput":
@@ -68,9 +81,12 @@ class MicrobuyRestInput(RestInput):
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             if len(text) > MAX_MESSAGE:
                 return response.json(_reply(request, sender, TOO_LONG))
+            if not text.strip():  # the NLU pipeline fails on a message without a single token
+                return response.json(_reply(request, sender, EMPTY))
             if not await self._action_server_up(request):
                 log.error("action server not answering; message from %s not processed", sender)
                 return response.json(_reply(request, sender, DOWN))
+            _no_blank_conversations(request)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
@@ -89,9 +105,11 @@ class MicrobuyRestInput(RestInput):
         url = self.health_url or _health_url_of(request)
         if not url:
             return True  # no action server configured: nothing to check
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client, self._client_loop = httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S), loop
         try:
-            async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
-                answer = await client.get(url)
+            answer = await self._client.get(url)
             if answer.status_code != 200:
                 log.warning("action server health %s answered %s", url, answer.status_code)
             return answer.status_code == 200
@@ -106,6 +124,24 @@ def _is_json(request: Request) -> bool:
         return True
     except Exception:  # noqa: BLE001 - sanic raises its own error for a body that is not JSON
         return False
+
+
+class ConversationUnreadable(RuntimeError):
+    """The conversation could not be read from the tracker store (the database is down)."""
+
+
+def _refuse_unreadable(error: Exception) -> None:
+    raise ConversationUnreadable(f"the conversation could not be read: {error}") from error
+
+
+def _no_blank_conversations(request: Request) -> None:
+    """Rasa wraps the tracker store in a FailSafeTrackerStore that answers a conversation it
+    cannot read with a blank one: with the database down, "Submit" would be read as the first
+    message of a new conversation. Make that read an error instead, so the turn is not run and
+    the requester is told (saving still falls back to memory, as Rasa does)."""
+    store = getattr(getattr(request.app.ctx, "agent", None), "tracker_store", None)
+    if isinstance(store, FailSafeTrackerStore):
+        store.on_tracker_store_retrieve_error = _refuse_unreadable
 
 
 def _health_url_of(request: Request) -> Optional[str]:
@@ -124,8 +160,19 @@ def _reply(request: Request, sender: str, key: str) -> List[Dict[str, Any]]:
     agent = getattr(request.app.ctx, "agent", None)
     domain = getattr(agent, "domain", None)
     variants = (getattr(domain, "responses", None) or {}).get(key) or []
-    plain = [v for v in variants if not v.get("condition")]
+    # In the language the Slack app sent with the message (metadata), as the turn would have been.
+    language = _metadata_language(request)
+    plain = [v for v in variants if any(c.get("name") == "language" and c.get("value") == language
+                                        for c in v.get("condition") or [])]
+    plain = plain or [v for v in variants if not v.get("condition")]
     if plain and plain[0].get("text"):
         text = plain[0]["text"]
     return [{"recipient_id": sender, "text": text},
             {"recipient_id": sender, "custom": {"type": "error", "error": key.replace("utter_", "")}}]
+
+
+def _metadata_language(request: Request) -> Optional[str]:
+    body = request.json if _is_json(request) else None
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    language = metadata.get("language") if isinstance(metadata, dict) else None
+    return language if isinstance(language, str) else None

@@ -7,7 +7,9 @@ actions; these checks cover what falls between them:
   fields.yml (or worded by the policy's `requirements:`), in every language of the pack;
 - every entry of fields.yml is a slot of the domain;
 - every policy category has training phrases, and the generated ones are up to date;
-- every response the actions send is in the domain.
+- every response the actions send is in the domain;
+- every response, and every text of texts.yml, exists in every language of the pack, with the same
+  {placeholders} and buttons, and the `language` slot starts in the pack's default language.
 
 Each function takes the Rasa project folder (normally dialogues/) and returns Problems, each one
 line naming the file and what to do.
@@ -32,6 +34,7 @@ from policies.rules import INPUTS
 
 from . import policy_nlu
 from .draft import ANSWER_SLOTS, CONFIRM, Draft, slot_of
+from .languages import ENTITY as LANGUAGE_SLOT
 from .training import rasa_env
 
 FORM = "purchase_form"
@@ -67,6 +70,7 @@ def check_project(project: Path, policy: LoadedPolicy) -> List[Problem]:
         *check_fields_file(project, policy, domain),
         *check_category_phrases(project, policy),
         *check_responses(project, domain),
+        *check_languages(project, policy),
     ]
 
 
@@ -281,6 +285,77 @@ def check_responses(project: Path, domain: Optional[Domain] = None) -> List[Prob
     return [Problem(_shown(path), f"sends the response '{name}', which {domain.file} does not have: "
                                   "add it under responses: or correct the name", number)
             for path, number, name in responses_used(project) if name not in domain.responses]
+
+
+# --- every language of the pack -------------------------------------------------------------------
+# A response's text without a condition is the English one; each other language is a variation
+# chosen by the `language` slot.
+UNCONDITIONAL_LANGUAGE = "en"
+
+
+def _placeholders(text: object) -> Set[str]:
+    return set(re.findall(r"{([^{}]+)}", str(text or "")))
+
+
+def _variation_language(variation) -> Optional[str]:
+    for condition in variation.get("condition") or []:
+        if condition.get("type") == "slot" and condition.get("name") == LANGUAGE_SLOT:
+            return str(condition.get("value"))
+    return None
+
+
+def check_languages(project: Path, policy: LoadedPolicy) -> List[Problem]:
+    pack = policy.rules.pack
+    others = [language for language in pack.languages if language != UNCONDITIONAL_LANGUAGE]
+    path = project / "domain.yml"
+    shown = _shown(path)
+    try:
+        data = _yaml(path)
+    except ValueError as exc:
+        return [Problem(shown, str(exc))]
+    problems = []
+    slot = (data.get("slots") or {}).get(LANGUAGE_SLOT) or {}
+    if slot.get("initial_value") != pack.default_language:
+        problems.append(Problem(shown, f"slots.{LANGUAGE_SLOT}.initial_value is {slot.get('initial_value')!r}: make it "
+                                       f"the pack's default language, {pack.default_language}", _line(data.get("slots") or {}, LANGUAGE_SLOT)))
+    responses = data.get("responses") or {}
+    for name, variations in responses.items():
+        plain = next((v for v in variations or [] if not v.get("condition")), None)
+        if plain is None:
+            continue
+        for language in others:
+            found = next((v for v in variations if _variation_language(v) == language), None)
+            where = f"responses.{name}"
+            if found is None:
+                problems.append(Problem(shown, f"{where} has no {language} text: add a variation with "
+                                               f"condition: [{{type: slot, name: {LANGUAGE_SLOT}, value: {language}}}]",
+                                        _line(responses, name)))
+                continue
+            if _placeholders(found.get("text")) != _placeholders(plain.get("text")):
+                problems.append(Problem(shown, f"{where}: the {language} text has {sorted(_placeholders(found.get('text')))}"
+                                               f", the English one {sorted(_placeholders(plain.get('text')))}: "
+                                               "use the same {placeholders}", _line(responses, name)))
+            payloads = [b.get("payload") for b in found.get("buttons") or []]
+            if payloads != [b.get("payload") for b in plain.get("buttons") or []]:
+                problems.append(Problem(shown, f"{where}: the {language} buttons send {payloads}, not what the "
+                                               "English ones send: keep the payloads, translate the titles",
+                                        _line(responses, name)))
+    texts_path = project / "texts.yml"
+    try:
+        texts = _yaml(texts_path)
+    except ValueError as exc:
+        return problems + [Problem(_shown(texts_path), str(exc))]
+    for key, entry in texts.items():
+        entry = entry if isinstance(entry, dict) else {}
+        english = _placeholders(entry.get(UNCONDITIONAL_LANGUAGE))
+        for language in pack.languages:
+            if not entry.get(language):
+                problems.append(Problem(_shown(texts_path), f"{key}: missing the {language} text", _line(texts, key)))
+            elif not _placeholders(entry[language]) <= english:  # a language may leave a detail out
+                unknown = sorted(_placeholders(entry[language]) - english)
+                problems.append(Problem(_shown(texts_path), f"{key}: the {language} text uses {unknown}, which "
+                                                            "the English one does not have", _line(texts, key)))
+    return problems
 
 
 # --- Rasa's own validation ------------------------------------------------------------------------

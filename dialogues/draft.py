@@ -87,14 +87,14 @@ class Draft:
             if chosen is None and slot == "category":
                 chosen = answers.guess_category(raw, self.policy)
             if chosen is None:
-                raise AnswerError(f"\"{answers.clean(raw)[:60]}\" is not one of the choices; pick one of the buttons.")
+                raise AnswerError("not_a_choice", text=answers.clean(raw)[:60])
             return chosen
         text = answers.clean(raw)
         limit = 200 if slot in ("supplier", "licence", "repository") else answers.MAX_ANSWER
         if not text:
-            raise AnswerError("Please give an answer in a few words.")
+            raise AnswerError("answer_empty")
         if len(text) > limit:
-            raise AnswerError(f"That answer is too long ({len(text):,} characters); keep it under {limit:,}.")
+            raise AnswerError("answer_too_long", length=len(text), limit=limit)
         return text
 
     # -- which questions apply ----------------------------------------------------------------
@@ -209,7 +209,8 @@ def _title(description: str) -> str:
 def draft_from_slots(policy: LoadedPolicy, requester: str, today: date, language: str,
                      slots: Mapping[str, Any], exclude_request_id: Optional[int] = None) -> Tuple[Draft, Dict[str, str]]:
     """A draft from stored slot values, each read again; the second value maps slot -> problem
-    for every answer that no longer reads (it may have been stored while checks were down)."""
+    for every answer that no longer reads (it may have been stored while checks were down), said
+    in the requester's language."""
     draft = Draft(policy, requester, today, language, exclude_request_id=exclude_request_id)
     problems: Dict[str, str] = {}
     for slot in ANSWER_SLOTS:
@@ -220,7 +221,7 @@ def draft_from_slots(policy: LoadedPolicy, requester: str, today: date, language
             # Category first: which payment methods and classifications are valid depends on it.
             draft.values[slot] = draft.read(slot, raw)
         except AnswerError as exc:
-            problems[slot] = str(exc)
+            problems[slot] = exc.text(language, draft.locale)
     return draft, problems
 
 

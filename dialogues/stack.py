@@ -102,9 +102,12 @@ class RasaStack:
 
     # -- talking ----------------------------------------------------------------------------------
 
-    def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        answer = self.client.post(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
-                                  json={"sender": sender, "message": message})
+    def say(self, sender: str, message: str, language: Optional[str] = None) -> List[Dict[str, Any]]:
+        """One turn; `language` is sent as the Slack app sends it, in the message metadata."""
+        body: Dict[str, Any] = {"sender": sender, "message": message}
+        if language is not None:
+            body["metadata"] = {"language": language}
+        answer = self.client.post(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", json=body)
         answer.raise_for_status()
         return answer.json()
 

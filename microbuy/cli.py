@@ -200,6 +200,10 @@ def read_request(stream) -> dict:
         raise Failure(f"{stream_name(stream)}: not UTF-8 text", EXIT_INPUT) from None
     except json.JSONDecodeError as exc:
         raise Failure(f"{stream_name(stream)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", EXIT_INPUT) from None
+    except RecursionError:
+        raise Failure(f"{stream_name(stream)}: not a request: the JSON is nested too deeply", EXIT_INPUT) from None
+    except ValueError:  # a number of more digits than Python reads (sys.get_int_max_str_digits)
+        raise Failure(f"{stream_name(stream)}: not a request: a number in it is too long", EXIT_INPUT) from None
 
 
 @main.command()

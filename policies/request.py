@@ -5,6 +5,8 @@ The fields are documented for people in docs/request-fields.md; keep the two in 
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
@@ -24,11 +26,23 @@ MAX_QUANTITY = 100_000
 
 
 class RequestError(ValueError):
-    """A request that cannot be evaluated, with one (field, reason) per problem."""
+    """A request that cannot be evaluated, with one (field, reason) per problem.
+
+    Reasons quote what was sent; each stays on one line, with line breaks, control and
+    invisible formatting characters shown as escapes (\\n, \\x1b, \\u202e).
+    """
 
     def __init__(self, problems: List[Tuple[str, str]]):
-        self.problems = problems
-        super().__init__("\n".join(f"{field}: {reason}" for field, reason in problems))
+        self.problems = [(_visible(field), _visible(reason)) for field, reason in problems]
+        super().__init__("\n".join(f"{field}: {reason}" for field, reason in self.problems))
+
+
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
+def _visible(text: str) -> str:
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _INVISIBLE else ch
+                   for ch in str(text))
 
 
 class PurchaseRequest(BaseModel):
@@ -119,6 +133,19 @@ class PurchaseRequest(BaseModel):
 
 REQUEST_FIELDS = frozenset(PurchaseRequest.__fields__)
 
+# Currency marks in a typed price (parse_amount drops "$", "USD", "€" as decoration).
+_CURRENCY_MARKS = re.compile(r"\b(USD|CAD|EUR|GBP|JPY|CHF|AUD|MXN|INR|CNY)\b|US\$|C\$|CA\$|[€£¥₹]", re.IGNORECASE)
+_SIGN_CODES = {"€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "US$": "USD", "C$": "CAD", "CA$": "CAD"}
+
+
+def _other_currency(text: str, currency: str) -> Optional[str]:
+    """The first currency named in `text` that is not the pack's, if any."""
+    for mark in _CURRENCY_MARKS.finditer(text):
+        code = _SIGN_CODES.get(mark.group(0).upper(), mark.group(0).upper())
+        if code != currency:
+            return code
+    return None
+
 
 def _field_errors(exc: ValidationError) -> List[Tuple[str, str]]:
     problems = []
@@ -149,6 +176,9 @@ def parse_request(data: Mapping[str, Any], policy: "LoadedPolicy") -> PurchaseRe
     problems = []
     if isinstance(data.get("unit_price"), str):
         try:
+            other = _other_currency(data["unit_price"], pack.currency)
+            if other:
+                raise AmountError(f"is in {other}; give the price in {pack.currency}, the currency of the limits and taxes")
             data = {**data, "unit_price": parse_amount(data["unit_price"], locale=locale)}
         except AmountError as exc:
             problems.append(("unit_price", str(exc)))

@@ -6,7 +6,8 @@ import re
 from slack_bolt import App
 
 from ..approvals import APPROVE, CHANGES, OUTCOME_OF, REJECT, Approvals
-from ..mrkdwn import escape, truncate
+from ..mrkdwn import truncate
+from ..texts import t
 from .clicks import team_of, where
 
 
@@ -20,13 +21,15 @@ def register(app: App, services) -> None:
         if not services.first_time(f"answer:{channel}:{message.get('ts')}", "click"):
             return
         title = (action.get("text") or {}).get("text", "")
+        user = body["user"]["id"]
+        language = services.languages.of(user, client)
         kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
-        kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"You chose: *{escape(truncate(title, 200))}*"}]})
+        kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": t(
+            "conversation.you_chose", language, title=truncate(title, 200))}]})
         try:
             client.chat_update(channel=channel, ts=message.get("ts"), text=message.get("text") or title, blocks=kept)
         except Exception:  # noqa: BLE001 - removing the buttons is a courtesy; the answer still goes through
             pass
-        user = body["user"]["id"]
         services.conversation.relay(client, team_of(body), user, channel, action.get("value", ""))
 
     @app.action(APPROVE)
@@ -42,5 +45,7 @@ def register(app: App, services) -> None:
     @app.action(CHANGES)
     def ask_reason(ack, body, action, client):
         ack()
-        modal = Approvals.reason_modal(OUTCOME_OF[action["action_id"]], action.get("value", ""), *where(body))
+        language = services.languages.of(body["user"]["id"], client)  # the clicker reads the modal
+        modal = Approvals.reason_modal(OUTCOME_OF[action["action_id"]], action.get("value", ""), *where(body),
+                                       language=language)
         client.views_open(trigger_id=body["trigger_id"], view=modal)

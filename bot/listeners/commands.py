@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from ..texts import plain
+
 
 def register(app: App, services) -> None:
     @app.command("/buy")
@@ -15,5 +17,7 @@ def register(app: App, services) -> None:
             return
         text = (command.get("text") or "").strip()
         # "/start_purchase" is the intent itself; Rasa would read a bare "/buy" as an unknown intent.
-        message = f"I need to buy {text}" if text else "/start_purchase"
+        # With text, the sentence is the person's own language, as they would have typed it.
+        language = services.conversation.language(client, command["user_id"])
+        message = plain("command.buy", language, text=text) if text else "/start_purchase"
         services.conversation.relay(client, command.get("team_id"), command["user_id"], channel, message)

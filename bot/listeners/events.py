@@ -1,29 +1,28 @@
-"""App Home: the Home tab shows the person's requests and what each waits for (bot/home.py)."""
+"""App Home: the Home tab shows the person's requests and what each waits for (bot/home.py), and
+the language buttons (English / Français) that record the person's choice and redraw the tab."""
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from ..home import home_view, language_of, unavailable_view
+from ..home import SET_LANGUAGE, home_view, unavailable_view
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, services) -> None:
-    @app.event("app_home_opened")
-    def home_opened(event, client):
-        if event.get("tab") != "home":
-            return  # the Messages tab: the conversation is in listeners/messages.py
-        user = event.get("user")
-        if not user:
-            return
+    def publish(client, user: str) -> None:
+        """Build and publish `user`'s Home tab in their language."""
         language = "en"
         try:
+            language = services.languages.of(user, client)
             policy = services.approvals.policy()
-            language = language_of(policy, user)
             with services.sessions() as session:
+                # A read: on SQLite it does not hold the write lock while the view is built.
+                session.connection(execution_options={"sqlite_begin": "DEFERRED"})
                 view = home_view(session, policy, user, language)
         except Exception:  # noqa: BLE001 - the database (or policy) is down: say so rather than show nothing
             log.exception("the Home tab of %s could not be built", user)
@@ -32,3 +31,21 @@ def register(app: App, services) -> None:
             client.views_publish(user_id=user, view=view)
         except SlackApiError as exc:
             log.error("could not publish the Home tab of %s: %s", user, exc.response.get("error"))
+
+    @app.event("app_home_opened")
+    def home_opened(event, client):
+        if event.get("tab") != "home":
+            return  # the Messages tab: the conversation is in listeners/messages.py
+        user = event.get("user")
+        if user:
+            publish(client, user)
+
+    @app.action(re.compile(rf"^{SET_LANGUAGE}_[a-z]{{2}}$"))
+    def language_chosen(ack, body, action, client):
+        """English / Français on the Home tab: the person's own choice, from their next message on."""
+        ack()
+        user = (body.get("user") or {}).get("id")
+        if not user:
+            return
+        services.languages.choose(user, action.get("value") or "", "app_home")
+        publish(client, user)

@@ -6,6 +6,7 @@ import json
 from slack_bolt import App
 
 from ..approvals import REASON_MODAL, REVISABLE
+from ..texts import plain
 
 
 def register(app: App, services) -> None:
@@ -13,7 +14,8 @@ def register(app: App, services) -> None:
     def reason_given(ack, body, view, client):
         reason = ((view.get("state", {}).get("values", {}).get("reason", {}).get("reason", {}) or {}).get("value") or "").strip()
         if not reason:
-            ack(response_action="errors", errors={"reason": "Please give a reason; the requester will read it."})
+            language = services.languages.of(body["user"]["id"], client)
+            ack(response_action="errors", errors={"reason": plain("reason.missing", language)})
             return
         ack()
         try:

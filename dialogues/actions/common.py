@@ -12,6 +12,7 @@ from policies import Finding, LoadedPolicy
 
 from .. import services
 from ..draft import ANSWER_SLOTS, CONFIRM, Draft, draft_from_slots, requester_of, slot_of
+from ..wording import say
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,14 @@ def field_label(slot: str, policy: LoadedPolicy, language: str) -> str:
     return slot.replace("_", " ")
 
 
-def approver_names(policy: LoadedPolicy, people: List[str]) -> str:
+def approver_names(policy: LoadedPolicy, people: List[str], language: str = "en") -> str:
     """"Amina Haddad or Jordan Blake": the policy's names for Slack user ids."""
     known = policy.rules.people
-    return " or ".join(known[p].name if p in known else p for p in people)
+    names = [known[p].name if p in known else p for p in people]
+    shown = names[0] if names else ""
+    for name in names[1:]:
+        shown = say("names_or", language, first=shown, second=name)
+    return shown
 
 
 def has_answers(tracker: Tracker) -> bool:

@@ -16,6 +16,7 @@ from policies.facts import in_force
 
 from .. import answers, services
 from ..draft import requester_of, slot_of
+from ..wording import say
 from .common import (approver_names, clear_answers, entity_values, field_label, has_answers, language_of,
                      latest_text)
 
@@ -79,10 +80,12 @@ class ActionCheckStatus(Action):
                     waiting = ""
                     if req.status == storage.Status.SUBMITTED.value and req.route and req.approval_step < len(req.route):
                         step = req.route[req.approval_step]
-                        waiting = f", waiting for {approver_names(policy, step.get('approvers', []))}"
+                        waiting = say("status_waiting_for", language,
+                                      names=approver_names(policy, step.get("approvers", []), language))
                     total = format_money(Decimal(req.total), currency=policy.rules.pack.currency, locale=locale)
                     title = req.title or req.description[:60]
-                    rows.append(f"• {req.reference} {title}: {total}, {req.status.replace('_', ' ')}{waiting}")
+                    rows.append(say("status_line", language, reference=req.reference, title=title, total=total,
+                                    status=status_name(req.status, language), waiting=waiting))
         except SQLAlchemyError:
             log.exception("status unavailable")
             dispatcher.utter_message(response="utter_status_unavailable")
@@ -92,6 +95,14 @@ class ActionCheckStatus(Action):
         else:
             dispatcher.utter_message(response="utter_status", requests="\n".join(rows))
         return []
+
+
+def status_name(status: str, language: str) -> str:
+    """A request's status as the requester reads it ("changes requested", "modifications demandées")."""
+    try:
+        return say(f"status_{status}", language)
+    except KeyError:  # a status added to storage but not yet worded
+        return status.replace("_", " ")
 
 
 class ActionCanIBuy(Action):

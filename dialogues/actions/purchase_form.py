@@ -84,7 +84,8 @@ class ValidatePurchaseForm(FormValidationAction):
             except AnswerError as problem:
                 events[slot] = None
                 draft.values.pop(slot, None)
-                dispatcher.utter_message(response="utter_not_understood_answer", problem=str(problem))
+                dispatcher.utter_message(response="utter_not_understood_answer",
+                                         problem=problem.text(draft.language, draft.locale))
 
         if "item" in new and draft.values.get("item") and not draft.values.get("category"):
             guess = answers.guess_category(draft.values["item"], draft.policy)

@@ -20,12 +20,17 @@ from policies import Evaluation, format_money
 
 from .. import answers, services
 from ..draft import BOOLEAN_SLOTS, Draft, slot_of
+from ..wording import say
 from .changes import asked_which_this_turn
 from .common import approver_names, draft_of, field_label
 
 log = logging.getLogger(__name__)
 
-YES_NO = [{"title": "Yes", "payload": "yes"}, {"title": "No", "payload": "no"}]
+
+def yes_no_buttons(language: str) -> List[Dict[str, str]]:
+    """Yes / No in the requester's language; the payloads are read the same in every language."""
+    return [{"title": say("button_yes", language), "payload": "yes"},
+            {"title": say("button_no", language), "payload": "no"}]
 
 
 def _text(local, draft: Draft) -> str:
@@ -120,7 +125,8 @@ class AskStandalone(Action):
             message = next((f.message for f in evaluation.findings if f.rule == "splitting.attestation"), None)
         except SQLAlchemyError:
             log.exception("spending history unavailable for the stand-alone question")
-        dispatcher.utter_message(response="utter_ask_standalone", message=message or "", buttons=YES_NO)
+        dispatcher.utter_message(response="utter_ask_standalone", message=message or "",
+                                 buttons=yes_no_buttons(draft.language))
         return []
 
 
@@ -139,9 +145,11 @@ class AskRequirement(Action, ABC):
         draft, _ = draft_of(tracker)
         requirement = next((r for r in draft.policy.rules.requirements.values() if slot_of(r.field) == self.slot), None)
         if requirement is None:  # the policy no longer asks it: any answer will do
-            dispatcher.utter_message(response="utter_ask_generic", field=self.slot.replace("_", " "))
+            dispatcher.utter_message(response="utter_ask_generic",
+                                     field=field_label(self.slot, draft.policy, draft.language))
             return []
-        buttons = YES_NO if requirement.kind == "attestation" or self.slot in BOOLEAN_SLOTS else None
+        yes_no = requirement.kind == "attestation" or self.slot in BOOLEAN_SLOTS
+        buttons = yes_no_buttons(draft.language) if yes_no else None
         dispatcher.utter_message(response="utter_ask_requirement", question=_text(requirement.question, draft),
                                  buttons=buttons or [])
         return []
@@ -196,9 +204,9 @@ def answer_lines(draft: Draft) -> List[str]:
 
     def shown(slot: str, value: Any) -> str:
         if isinstance(value, bool):
-            return {True: "yes", False: "no"}[value]
+            return say("word_yes" if value else "word_no", lang)
         if value == answers.UNKNOWN:
-            return "not sure"
+            return say("word_not_sure", lang)
         if slot == "category" and value in rules.categories:
             return _text(rules.categories[value].name, draft)
         if slot == "province" and value in rules.tax.jurisdictions:
@@ -212,21 +220,23 @@ def answer_lines(draft: Draft) -> List[str]:
         if slot == "unit_price":
             return money(Decimal(value), draft)
         if slot == "needed_by":
-            return format_date(date.fromisoformat(value), format="medium", locale=draft.locale)
+            return format_date(date.fromisoformat(value), format=say("date_format", lang), locale=draft.locale)
         return str(value)
 
     for slot in draft.required_slots():
         if slot in values and values[slot] is not None:
-            lines.append(f"• {label(slot)}: {shown(slot, values[slot])}")
-    if values.get("attest_standalone") is not None and not any("attest_standalone" in line for line in lines):
-        lines.append(f"• {label('attest_standalone')}: {shown('attest_standalone', values['attest_standalone'])}")
+            lines.append(say("summary_line", lang, label=label(slot), value=shown(slot, values[slot])))
+    if values.get("attest_standalone") is not None and "attest_standalone" not in draft.required_slots():
+        lines.append(say("summary_line", lang, label=label("attest_standalone"),
+                         value=shown("attest_standalone", values["attest_standalone"])))
     return lines
 
 
 def route_text(evaluation: Optional[Evaluation], draft: Draft) -> str:
     if evaluation is None or not evaluation.approval_route:
         return "—"
-    return " → ".join(f"{approver_names(draft.policy, list(step.approvers))} ({step.name})"
+    return " → ".join(say("route_step", draft.language, names=approver_names(draft.policy, list(step.approvers),
+                                                                             draft.language), level=step.name)
                       for step in evaluation.approval_route)
 
 
@@ -241,7 +251,7 @@ def summary_values(draft: Draft, evaluation: Optional[Evaluation]) -> Dict[str, 
         "total": money(evaluation.total, draft) if evaluation else "—",
         "subtotal": money(evaluation.subtotal, draft) if evaluation else "—",
         "tax": money(evaluation.tax, draft) if evaluation else "—",
-        "tax_label": evaluation.tax_label if evaluation else "tax",
+        "tax_label": evaluation.tax_label if evaluation else say("tax", draft.language),
         "route": route_text(evaluation, draft),
         "findings": "\n".join(findings),
         "blocked": "yes" if evaluation is not None and evaluation.outcome == "blocked" else "no",

@@ -15,7 +15,9 @@ import storage
 
 from .. import answers, services
 from ..draft import ANSWER_SLOTS, CONFIRM, requester_of, slot_of
+from ..wording import say
 from .common import approver_names, clear_answers, entity_values, field_label, language_of
+from .detours import status_name
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +62,23 @@ class ActionStartRevision(Action):
             return []  # not this requester's request: say nothing about it
         if status not in (storage.Status.CHANGES_REQUESTED.value, storage.Status.APPROVED.value):
             dispatcher.utter_message(response="utter_revision_not_possible", reference=reference,
-                                     why=f"it is {status.replace('_', ' ')}")
+                                     why=say("revision_status", language, status=status_name(status, language)))
             return []
         named = [v for value in entity_values(tracker, "fields") for v in (value if isinstance(value, list) else [value])]
         revisit = [slot_of(f) for f in (named or asked) if slot_of(f) in ANSWER_SLOTS]
         slots = slots_from_answers(stored)
         for slot in revisit:
             slots[slot] = None
-        labels = ", ".join(field_label(slot, policy, language) for slot in revisit) or "the summary"
+        labels = (", ".join(field_label(slot, policy, language) for slot in revisit)
+                  or say("revision_whole_summary", language))
         if status == storage.Status.APPROVED.value:
             dispatcher.utter_message(response="utter_revision_of_approved", reference=reference)
         else:
             dispatcher.utter_message(response="utter_revision_started", reference=reference,
-                                     approver=approver_names(policy, [approver]) if approver else "Your approver",
-                                     reason=answers.clean(reason)[:500] or "no reason given", fields=labels)
+                                     approver=(approver_names(policy, [approver], language) if approver
+                                               else say("revision_your_approver", language)),
+                                     reason=answers.clean(reason)[:500] or say("revision_no_reason", language),
+                                     fields=labels)
         events = clear_answers()
         events += [SlotSet(slot, value) for slot, value in slots.items()]
         events += [SlotSet("revising", {"id": ids[0], "revision": revision, "reference": reference}),

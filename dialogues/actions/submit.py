@@ -16,6 +16,7 @@ from policies import BLOCK, RequestError
 
 from .. import services
 from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
+from ..wording import say
 from .common import clear_answers, draft_of, field_label, tell_blocks
 from .questions import money, route_text
 
@@ -52,7 +53,9 @@ class ActionSubmitPurchase(Action):
                 still_approved = stored.status == storage.Status.APPROVED.value
         except RequestError as exc:
             for field, reason in exc.problems:
-                dispatcher.utter_message(response="utter_not_understood_answer", problem=f"{field}: {reason}")
+                label = field_label(slot_of(field), draft.policy, draft.language)
+                dispatcher.utter_message(response="utter_not_understood_answer",
+                                         problem=say("answer_refused", draft.language, label=label, reason=reason))
             return self._back_to_form([slot_of(field) for field, _ in exc.problems])
         except BlockedRequest as exc:
             blocks = [f for f in exc.evaluation.findings if f.severity == BLOCK]
@@ -61,14 +64,16 @@ class ActionSubmitPurchase(Action):
             return self._back_to_form(fields or [CONFIRM], last_block=told[-1] if told else None)
         except (storage.StaleRevision, storage.InvalidTransition) as exc:
             dispatcher.utter_message(response="utter_revision_not_possible",
-                                     reference=revising["reference"] if revising else "", why=str(exc))
+                                     reference=revising["reference"] if revising else "",
+                                     why=say("revision_changed_meanwhile", draft.language, detail=str(exc)))
             return [ActiveLoop(None), *clear_answers()]
         except (SQLAlchemyError, storage.StorageError) as exc:
             log.exception("the request could not be stored")
             dispatcher.utter_message(response="utter_submit_failed", reason=type(exc).__name__)
             return self._back_to_form([CONFIRM])
         if revising:
-            changed = ", ".join(field_label(slot_of(field), draft.policy, draft.language) for field in changes) or "none"
+            changed = (", ".join(field_label(slot_of(field), draft.policy, draft.language) for field in changes)
+                       or say("changed_nothing", draft.language))
             if still_approved:
                 dispatcher.utter_message(response="utter_revised_still_approved", reference=reference, changed=changed)
             else:

@@ -8,7 +8,9 @@ from standin import Deliverer, Workspace
 SECRET = "test-signing-secret"
 TODAY = "2026-11-25"
 APPROVALS = "C0APPROVALS"
-REQUESTER, MANAGER, DIRECTOR = "U09NADIA", "U01AMINA", "U02MARC"
+# The requester reads English (Slack locale en-US); the director and Nadia read French (fr-CA).
+REQUESTER, MANAGER, DIRECTOR = "U04KWAME", "U01AMINA", "U02MARC"
+FRENCH_REQUESTER = "U09NADIA"
 
 
 class Slack:

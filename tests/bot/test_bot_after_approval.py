@@ -205,13 +205,14 @@ def test_only_the_requester_reports_the_purchase_and_receipt(slack):
     director_dm = slack.workspace.dm(DIRECTOR).id
     before = len(slack.bot_messages(director_dm))
     click(slack, DIRECTOR, approved_dm, "report_purchase")
-    assert "Not done" in text_of(slack.settle(director_dm, before))
+    # Told in their own language: the director reads French.
+    assert "Rien n'a été fait : seule la personne qui a demandé" in text_of(slack.settle(director_dm, before))
     assert not slack.workspace.open_modals(DIRECTOR)
     assert submit_purchase(slack, open_purchase_form(slack, request_id, approved_dm), "26") is None
     received_dm = with_button(slack, REQUESTER, "report_receipt", request_id)
     before = len(slack.bot_messages(director_dm))
     click(slack, DIRECTOR, received_dm, "report_receipt")
-    assert "Not done" in text_of(slack.settle(director_dm, before))
+    assert "peut en déclarer la réception" in text_of(slack.settle(director_dm, before))
     assert stored(slack, request_id).status == "purchased"
     actions = audit_actions(slack, request_id)
     assert actions.count("purchase.refused") == 1 and actions.count("receipt.refused") == 1

@@ -72,10 +72,11 @@ def test_purchase_from_first_message_to_approval(slack):
     told = slack.settle(dm, before)
     assert "was approved" in text_of(told)
 
-    # A late click by someone else is refused, only they see why, and nothing changes.
+    # A late click by someone else is refused, only they see why (in their language: the director
+    # reads French), and nothing changes.
     click(slack, DIRECTOR, post, "approve", value=approve_value)
     late = slack.workspace.wait_for(lambda: slack.workspace.ephemerals_for(DIRECTOR, APPROVALS), timeout=10)
-    assert "not recorded" in late[-1].text
+    assert "Votre clic n'a pas été enregistré" in late[-1].text and "déjà fait l'objet d'une décision" in late[-1].text
     assert decisions_for(slack, request_id) == 1
     actions = audit_actions(slack, request_id)
     assert actions.count("decision.approved") == 1 and actions.count("decision.refused") == 2

@@ -176,8 +176,9 @@ def test_an_approver_sees_what_waits_for_their_decision(home):
 
 def test_a_person_with_no_requests_is_told_how_to_start(home):
     blocks = home.open(NOBODY)
-    assert len(blocks) == 2 and headers(blocks) == ["Your purchase requests"]
-    assert blocks[1]["text"]["text"] == ("You have no purchase requests yet. "
+    assert len(blocks) == 3 and headers(blocks) == ["Your purchase requests"]
+    assert blocks[1]["block_id"] == "language"  # the language control
+    assert blocks[2]["text"]["text"] == ("You have no purchase requests yet. "
                                          "Message me what you need to buy, or type /buy.")
 
 

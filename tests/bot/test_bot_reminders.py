@@ -140,11 +140,12 @@ def test_past_the_escalation_interval_the_next_level_and_the_requester_are_told_
     kit.reminders.run_once(T0 + kit.remind)
     done = kit.reminders.run_once(T0 + kit.escalate)
     assert done == [f"escalated {ref} (revision 1, step 0) to director: {DIRECTOR}; told {REQUESTER}"]
-    [to_director] = kit.dms(DIRECTOR)
-    assert to_director.startswith(f"Escalation: {ref} (whiteboard markers, $26.25) has waited 72 hours for "
-                                  f"<@{MANAGER}> (Fund-centre manager (section 32)) in #microbuy-approvals.")
-    assert "decide it in their place" in to_director
-    [to_requester] = kit.dms(REQUESTER)
+    [to_director] = kit.dms(DIRECTOR)  # the director reads French (Slack locale fr-CA)
+    assert to_director.startswith(
+        f"Escalade : {ref} (whiteboard markers, 26,25\u00a0$) attend depuis 72 heures la décision de <@{MANAGER}> "
+        "(Gestionnaire du centre financier (article 32)) dans #microbuy-approvals.")
+    assert "en décider à sa place" in to_director
+    [to_requester] = kit.dms(REQUESTER)  # the requester reads English
     assert f"escalated it to <@{DIRECTOR}> (Director), who can now decide it too" in to_requester
     assert f"<@{MANAGER}>" in to_requester
     assert len(kit.dms(MANAGER)) == 1  # the reminder only
@@ -188,7 +189,7 @@ def test_an_escalation_redraws_the_approval_post_with_who_may_now_decide(kit):
 def test_a_request_without_a_recorded_post_is_escalated_all_the_same(kit):
     approvals = Approvals(kit.sessions, lambda: kit.policy)
     kit.reminders.refresh_post = approvals.refresh_post
-    request_id = kit.store()
+    kit.store()
     done = kit.reminders.run_once(T0 + kit.escalate)
     assert any(line.startswith("escalated") for line in done)
     assert kit.workspace.channel(APPROVALS).messages == []
@@ -199,7 +200,7 @@ def test_a_late_first_run_reminds_and_escalates_together(kit):
     done = kit.reminders.run_once(T0 + 100 * HOUR)
     assert [line.split(" ")[0] for line in done] == ["reminded", "escalated"]
     assert len(kit.dms(MANAGER)) == 1 and len(kit.dms(DIRECTOR)) == 1 and len(kit.dms(REQUESTER)) == 1
-    assert "100 hours" in kit.dms(DIRECTOR)[0]
+    assert "100 heures" in kit.dms(DIRECTOR)[0]
     assert [a for a, _, _ in kit.audit(request_id)] == ["reminder.sent", "reminder.escalated"]
 
 
@@ -217,12 +218,13 @@ def test_the_next_step_starts_a_new_clock(kit):
 
     kit.reminders.run_once(decided + kit.remind)
     [reminder] = kit.dms(DIRECTOR)
-    assert reminder.startswith(f"Reminder: MB-{request_id:06d} (whiteboard markers, $6,300.00) has waited 24 hours")
+    assert reminder.startswith(f"Rappel : MB-{request_id:06d} (whiteboard markers, 6\u00a0300,00\u00a0$) attend votre "
+                               "décision depuis 24 heures")
     assert kit.dms(DG) == [] and len(kit.dms(MANAGER)) == 1
 
     kit.reminders.run_once(decided + kit.escalate)
-    [escalation] = kit.dms(DG)  # director escalates to director general
-    assert f"for <@{DIRECTOR}> (Director)" in escalation
+    [escalation] = kit.dms(DG)  # director escalates to director general (who reads French)
+    assert f"la décision de <@{DIRECTOR}> (Directeur ou directrice)" in escalation
     assert f"to <@{DG}> (Director General)" in kit.dms(REQUESTER)[-1]
     assert kit.claims(f"remind:{request_id}:1:1") == 1 and kit.claims(f"escalate:{request_id}:1:1") == 1
     assert kit.claims(f"escalate:{request_id}:1:0") == 0
@@ -283,8 +285,8 @@ def test_the_requester_is_never_the_escalation_target(kit):
     # The director asks for $25: the manager decides, and escalation passes the director by.
     request_id = kit.store(requester=DIRECTOR)
     kit.reminders.run_once(T0 + kit.escalate)
-    assert kit.dms(DG) and all("Escalation" not in text for text in kit.dms(DIRECTOR))
-    assert f"escalated it to <@{DG}> (Director General)" in kit.dms(DIRECTOR)[-1]
+    assert kit.dms(DG) and all("Escalade" not in text for text in kit.dms(DIRECTOR))
+    assert f"Je l'ai transmise à <@{DG}> (Directeur général ou directrice générale)" in kit.dms(DIRECTOR)[-1]
     assert kit.audit(request_id)[-1][2]["to"] == [DG]
 
 

@@ -12,7 +12,8 @@ SECRET = "browser-test-signing-secret"
 TODAY = "2026-11-25"  # the date requests are judged on (MICROBUY_TODAY)
 BOT = "U0BOT"
 # From policies/esdc.yml: a requester, the manager who approves cost centre 100200, its director.
-REQUESTER, MANAGER, DIRECTOR = "U09NADIA", "U01AMINA", "U02MARC"
+# The requester reads English (U09NADIA reads French); the director reads French.
+REQUESTER, MANAGER, DIRECTOR = "U04KWAME", "U01AMINA", "U02MARC"
 APPROVALS = "microbuy-approvals"
 
 

@@ -138,10 +138,15 @@ def custom_payloads(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
     return [m["custom"] for m in dispatcher.messages if m.get("custom")]
 
 
-def render(dispatcher_message: Dict[str, Any], the_domain: Optional[Dict[str, Any]] = None) -> str:
-    """The text the requester reads: the domain's response filled with the message's values."""
+def render(dispatcher_message: Dict[str, Any], the_domain: Optional[Dict[str, Any]] = None,
+           language: Optional[str] = None) -> str:
+    """The text the requester reads: the domain's response filled with the message's values, in
+    the variation for `language` (the language slot's condition), else the unconditional one."""
     the_domain = the_domain if the_domain is not None else _domain()
-    template = the_domain["responses"][dispatcher_message["response"]][0]["text"]
+    variations = the_domain["responses"][dispatcher_message["response"]]
+    chosen = [v for v in variations if language and any(c.get("name") == "language" and c.get("value") == language
+                                                         for c in v.get("condition") or [])]
+    template = (chosen or [v for v in variations if not v.get("condition")])[0]["text"]
     return template.format(**{k: v for k, v in dispatcher_message.items() if k in _placeholders(template)})
 
 

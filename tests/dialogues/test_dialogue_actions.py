@@ -5,6 +5,7 @@ Each test loads the tracker Rasa sent to the action server just before an action
 the events it returns and the responses it used. The actions use a fresh migrated database
 (DATABASE_URL) and the day the trackers were captured (MICROBUY_TODAY=2026-11-25).
 """
+import re
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from actions_kit import (
 )
 from dialogues import services
 from dialogues.actions.changes import ActionChangeAnswer
+from dialogues.actions.language import ActionSwitchLanguage
 from dialogues.actions.detours import (
     ActionCanIBuy, ActionCancelPurchase, ActionCheckStatus, ActionExplain, ActionResume,
 )
@@ -675,3 +677,138 @@ def test_yes_with_answers_kept_goes_back_to_the_form(no_database):
 
     assert events == [{"event": "followup", "timestamp": None, "name": "purchase_form"}]
     assert responses(said) == []
+
+
+# -- in French: trackers of conversations held in French (the Slack app sent language fr) ------
+
+def spaced(text: str) -> str:
+    """French money and dates with ordinary spaces ("1 234,50 $"), for comparing."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def test_the_issues_french_example_is_read_then_judged_in_french(database, policy):
+    # "j'ai besoin d'acheter un clavier chez Bureau en Gros pour 80 $": a keyboard is IT hardware,
+    # which must go through a standing offer.
+    events, said = validate("fr_form_opening_keyboard")
+
+    slots = slot_sets(events)
+    assert (slots["item"], slots["supplier"], slots["unit_price"]) == ("clavier", "Bureau en Gros", "80.00")
+    assert slots["category"] is None and slots["requested_slot"] == "category"
+    assert responses(said) == ["utter_category_guessed", "utter_blocked_ask_again"]
+    hardware = policy.rules.categories["it_hardware"].name
+    assert message(said, "utter_category_guessed")["category_name"] == hardware.get_text("fr", "en")
+    told = message(said, "utter_blocked_ask_again")["message"]
+    offer = policy.rules.standing_offers["n70"]
+    assert offer.name.get_text("fr", "en") in told and offer.how_to_order.get_text("fr", "en") in told
+    assert offer.name.get_text("en", "en") not in told
+    assert slots["last_block"]["label"] == policy.rules.labels.category__allowed.get_text("fr", "en")
+
+
+def test_a_french_amount_is_read_in_the_french_locale(database):
+    events, said = validate("fr_form_price_french_amount")  # "1 234,50 $"
+
+    assert slot_sets(events) == {"unit_price": "1234.50", "requested_slot": "province"}
+    assert responses(said) == []
+
+
+def test_an_unreadable_date_is_explained_in_french(database):
+    events, said = validate("fr_form_needed_by_unreadable")  # "un de ces jours"
+
+    assert slot_sets(events) == {"needed_by": None, "requested_slot": "needed_by"}
+    problem = message(said, "utter_not_understood_answer")["problem"]
+    assert problem.startswith("Je ne peux pas lire « un de ces jours » comme une date")
+    assert "15 décembre" in problem and "Dec 15" not in problem
+
+
+def test_summary_in_french_with_french_money_and_dates(database):
+    events, said = run(AskConfirmSubmit(), load_tracker("fr_summary_open"))
+
+    summary = {key: spaced(value) for key, value in message(said, "utter_summary").items() if isinstance(value, str)}
+    assert (summary["subtotal"], summary["tax"], summary["total"], summary["tax_label"]) == \
+        ("75,00 $", "9,75 $", "84,75 $", "TVH")  # 3 × 25,00 $ + 13 % TVH (Ontario)
+    assert summary["route"] == "Amina Haddad (Gestionnaire du centre financier (article 32))"
+    lines = summary["summary"].splitlines()
+    for line in ("• Fournisseur : Bureau en Gros", "• Quantité : 3", "• Prix : 25,00 $",
+                 "• Province de livraison : Ontario", "• Centre de coûts : 100200 Service numérique",
+                 "• Catégorie : Fournitures de bureau", "• Date de besoin : 15 décembre 2026",
+                 "• Le fournisseur est un ancien fonctionnaire : non",
+                 "• Le fournisseur est une entreprise autochtone : non"):
+        assert line in lines
+    assert len(lines) == 11
+
+
+def test_submit_in_french_stores_the_answers_as_given(database):
+    events, said = submit("fr_submit_office_supplies")
+
+    [stored] = stored_requests(database)
+    assert (stored.supplier, stored.cost_centre, Decimal(stored.total)) == ("Bureau en Gros", "100200", Decimal("84.75"))
+    assert stored.answers["justification"] == "pour les séances de planification de l'équipe"  # as typed
+    submitted = message(said, "utter_submitted")
+    assert (submitted["reference"], spaced(submitted["total"])) == (stored.reference, "84,75 $")
+    assert submitted["approver"] == "Amina Haddad (Gestionnaire du centre financier (article 32))"
+    assert spaced(render(submitted, language="fr")).startswith(f"Soumise {stored.reference} : boîte de stylos, 84,75 $.")
+    assert custom_payloads(said)[0]["type"] == "submitted"
+
+
+def test_status_in_french(database):
+    submit("fr_submit_office_supplies")
+    [mine] = stored_requests(database, requester="U09NADIA")
+
+    events, said = run(ActionCheckStatus(), load_tracker("fr_check_status"))
+
+    rows = spaced(message(said, "utter_status")["requests"]).splitlines()
+    assert rows == [f"• {mine.reference} boîte de stylos : 84,75 $, soumise, en attente de Amina Haddad"]
+
+
+def test_can_i_buy_in_french(no_database, policy):
+    events, said = run(ActionCanIBuy(), load_tracker("fr_can_i_buy_banned"))  # un billet d'avion
+
+    travel = policy.rules.categories["travel"]
+    answer = message(said, "utter_can_i_buy_no")
+    assert answer["category"] == travel.name.get_text("fr", "en")
+    assert answer["message"] == f'{travel.reason.get_text("fr", "en")} {travel.alternative.get_text("fr", "en")}'
+
+
+def test_why_this_question_in_french(no_database):
+    events, said = run(ActionExplain(), load_tracker("fr_explain_question"))  # at the supplier question
+
+    explained = message(said, "utter_explain_question")
+    assert explained["field_label"] == services.fields()["supplier"]["label"]["fr"]
+    assert explained["reason"] == services.fields()["supplier"]["why"]["fr"]
+    assert render(explained, language="fr").startswith("Je vous demande cette information (fournisseur) parce que")
+
+
+def test_switching_language_keeps_the_language_the_message_named(no_database):
+    # "en français svp" while the Slack app still sent en: the slot mapping already set fr.
+    tracker = load_tracker("switch_language_during_form")
+    assert tracker.get_slot("language") == "fr"
+
+    events, said = run(ActionSwitchLanguage(), tracker)
+
+    assert events == []
+    assert custom_payloads(said) == [{"type": "language", "language": "fr"}]
+
+
+def test_switching_language_without_naming_one_takes_the_other(no_database):
+    events, said = run(ActionSwitchLanguage(), load_tracker("switch_language_unnamed"))  # "changer de langue"
+
+    assert slot_sets(events) == {"language": "en"}
+    assert custom_payloads(said) == [{"type": "language", "language": "en"}]
+
+
+@pytest.mark.parametrize("name", ["summary_open", "check_status", "can_i_buy_allowed", "explain_question_after_block"])
+def test_an_english_tracker_in_french_says_nothing_in_english(database, name):
+    """The same conversations with the language slot fr: every response the actions send renders
+    in French, and the texts they build (summary, status, limits) are French too."""
+    action = {"summary_open": AskConfirmSubmit(), "check_status": ActionCheckStatus(), "can_i_buy_allowed": ActionCanIBuy(),
+              "explain_question_after_block": ActionExplain()}[name]
+    english_events, english = run(action, load_tracker(name))
+    french_events, french = run(action, load_tracker(name, language="fr"))
+
+    assert responses(french) == responses(english)
+    for sent_en, sent_fr in zip(english.messages, french.messages):
+        shown_en, shown_fr = render(sent_en), render(sent_fr, language="fr")
+        assert shown_fr != shown_en
+        assert not re.search(r"\$\s?\d", shown_fr), shown_fr  # "84,75 $", never "$84.75"
+        for word in ("Supplier", "Quantity", "Price", "waiting for", "Here is your request", "per purchase", "because"):
+            assert word not in shown_fr, (word, shown_fr)

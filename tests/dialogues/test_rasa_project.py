@@ -1,5 +1,6 @@
 """The Rasa project itself: valid data, test stories replayed without a prediction error, the
-policy-generated examples up to date, and NLU quality by cross-validation (F1 printed)."""
+policy-generated examples up to date, and NLU quality by cross-validation (F1 printed, overall and
+per language)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from dialogues.training import rasa_env
+from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by_language
 from rasa_stack import BIN, DIALOGUES, METRICS, ROOT
 
 # Floors below which the test fails. The aim is 0.9 and above; 3-fold scores move by about
@@ -14,6 +16,9 @@ from rasa_stack import BIN, DIALOGUES, METRICS, ROOT
 # itself is printed at the end of every run.
 MIN_INTENT_F1 = 0.85
 MIN_ENTITY_F1 = 0.8
+# Per language: English as before; French, with fewer and newer examples, a little lower.
+MIN_INTENT_F1_BY_LANGUAGE = {"en": 0.85, "fr": 0.80}
+MIN_ENTITY_F1_BY_LANGUAGE = {"en": 0.80, "fr": 0.78}
 
 
 def rasa(*args: str, cwd: Path = DIALOGUES) -> subprocess.CompletedProcess:
@@ -53,8 +58,9 @@ def test_a_wrong_story_does_fail(dialogue_model, tmp_path):
 
 
 def test_nlu_cross_validation_f1(tmp_path):
+    # --successes: every prediction is written (successes and errors), to score each language.
     result = rasa("test", "nlu", "--config", "config.yml", "--nlu", "data", "--cross-validation", "--folds", "3",
-                  "--out", str(tmp_path))
+                  "--successes", "--no-plot", "--out", str(tmp_path))
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     intents = json.loads((tmp_path / "intent_report.json").read_text())
     f1 = intents["weighted avg"]["f1-score"]
@@ -70,6 +76,18 @@ def test_nlu_cross_validation_f1(tmp_path):
     METRICS.append(f"NLU 3-fold cross-validation: intent weighted F1 {f1:.3f}"
                    + (f" (below 0.9: {weak})" if weak else ""))
     METRICS.extend(entity_lines)
+    languages = example_languages(DIALOGUES / "data")
+    by_language = intent_f1_by_language(tmp_path, languages)
+    entities_by_language = entity_f1_by_language(tmp_path, "CRFEntityExtractor", languages)
+    for language, (score, count) in by_language.items():
+        entity_score, entity_count = entities_by_language.get(language, (0.0, 0))
+        METRICS.append(f"  {language}: intent weighted F1 {score:.3f} ({count} examples), CRFEntityExtractor "
+                       f"weighted F1 {entity_score:.3f} ({entity_count} examples with entities)")
     assert f1 >= MIN_INTENT_F1, f"intent F1 {f1:.3f}; weakest: {weak}"
     crf = entity_f1.get("CRFEntityExtractor_report")
     assert crf is not None and crf >= MIN_ENTITY_F1, entity_f1
+    assert set(by_language) == set(MIN_INTENT_F1_BY_LANGUAGE), by_language
+    for language, floor in MIN_INTENT_F1_BY_LANGUAGE.items():
+        assert by_language[language][0] >= floor, (language, by_language)
+    for language, floor in MIN_ENTITY_F1_BY_LANGUAGE.items():
+        assert entities_by_language[language][0] >= floor, (language, entities_by_language)

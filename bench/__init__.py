@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print numbers (see bench/README.md)."""

@@ -1,0 +1,89 @@
+"""The short texts the actions build messages from, in every language (dialogues/texts.yml).
+
+    say("quantity_too_large", "fr", maximum=100000)  ->  "La quantité doit être d'au plus 100 000; ..."
+
+A Phrase is a text not yet put in a language: an answer that cannot be read raises one, and the
+action that tells it knows the requester's language. Whole messages are responses in domain.yml.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from babel.numbers import format_decimal
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+log = logging.getLogger(__name__)
+
+TEXTS_FILE = Path(__file__).with_name("texts.yml")
+FALLBACK_LANGUAGE = "en"
+# Numbers in a text are written as a reader of the language expects (100,000 / 100 000) when the
+# caller does not give the pack's locale.
+DEFAULT_LOCALES = {"en": "en_CA", "fr": "fr_CA"}
+
+
+class Phrase:
+    """A text of texts.yml with its values; values may be Phrases themselves."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key = key
+        self.values = values
+
+    def text(self, language: str, locale: Optional[str] = None) -> str:
+        return say(self.key, language, locale, **self.values)
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.key!r}, {self.values!r})"
+
+
+def say(key: str, language: str, locale: Optional[str] = None, **values: Any) -> str:
+    """The text `key` in `language` (else English), its {placeholders} filled in."""
+    entry = texts().get(key)
+    if not isinstance(entry, dict) or not entry:
+        raise KeyError(f"{TEXTS_FILE.name} has no text '{key}'")
+    template = entry.get(language) or entry.get(FALLBACK_LANGUAGE) or next(iter(entry.values()))
+    locale = locale or DEFAULT_LOCALES.get(language, f"{language}_CA")
+    shown = {name: _shown(value, language, locale) for name, value in values.items()}
+    return str(template).format(**shown)
+
+
+def _shown(value: Any, language: str, locale: str) -> str:
+    if isinstance(value, Phrase):
+        return value.text(language, locale)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=locale)
+    return str(value)
+
+
+_last: Dict[str, dict] = {}
+_bad_stamp: tuple = ()
+
+
+def texts() -> Dict[str, dict]:
+    """texts.yml, read again when it changes; an edit that is not a mapping is logged and the
+    last good version stays."""
+    global _last, _bad_stamp
+    stat = TEXTS_FILE.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    if stamp == _bad_stamp:
+        return _last
+    try:
+        _last = _texts_as_of(*stamp)
+    except (YAMLError, ValueError, TypeError) as exc:
+        if not _last:
+            raise
+        _bad_stamp = stamp  # say it once per edit
+        log.error("%s not reloaded, the previous wording stays: %s", TEXTS_FILE, exc)
+    return _last
+
+
+@lru_cache(maxsize=1)
+def _texts_as_of(mtime_ns: int, size: int) -> Dict[str, dict]:
+    with TEXTS_FILE.open(encoding="utf-8") as handle:
+        loaded = YAML(typ="safe").load(handle)
+    if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
+        raise ValueError("texts.yml must map each text's name to one text per language")
+    return dict(loaded)
