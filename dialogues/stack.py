@@ -65,7 +65,7 @@ class RasaStack:
         self.rasa = self._spawn("rasa", [
             str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", "dialogues/endpoints.yml",
             "--credentials", "dialogues/credentials.yml", "-p", str(self.rasa_port), "-i", "127.0.0.1",
-            *(["--enable-api", "--auth-token", self.token] if self.token else []),
+            *(["--enable-api", f"--auth-token={self.token}"] if self.token else []),  # "=": a token may start with "-"
         ])
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "rasa")
 

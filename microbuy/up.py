@@ -525,7 +525,7 @@ class Up:
             # hand the running Rasa a new model.
             Child("rasa", [rasa_bin, "run", "--model", str(model), "--endpoints", "dialogues/endpoints.yml",
                            "--credentials", "dialogues/credentials.yml", "-i", "127.0.0.1", "-p", str(ports["rasa"]),
-                           *(["--enable-api", "--auth-token", rasa_token] if rasa_token else [])],
+                           *(["--enable-api", f"--auth-token={rasa_token}"] if rasa_token else [])],  # "=": a token may start with "-"
                   {**base, "ACTION_ENDPOINT_URL": f"{actions_url}/webhook"}, rasa_ready(f"{rasa_url}/", rasa_token),
                   TIMEOUTS_S["rasa"], log("rasa")),
         ]

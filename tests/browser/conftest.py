@@ -64,8 +64,10 @@ def stack(bot_model, tmp_path_factory):
         rasa.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module, not per session: Playwright's sync API keeps an asyncio loop running in this
+    # thread while it is started, and later tests that call asyncio.run() would find it.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

@@ -18,8 +18,7 @@ HOLDERS = 8
 
 
 def stores(count):
-    from rasa.core.lock_store import RedisLockStore as AtomicRedisLockStore2
-    return [AtomicRedisLockStore2(host="127.0.0.1", port=6379, db=12, key_prefix="microbuytest") for _ in range(count)]
+    return [AtomicRedisLockStore(host="127.0.0.1", port=6379, db=12, key_prefix="microbuytest") for _ in range(count)]
 
 
 @pytest.fixture
