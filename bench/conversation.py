@@ -21,10 +21,12 @@ from typing import List, Optional, Sequence, Tuple
 KNOWN_SUPPLIERS = ["Staples", "Best Buy", "Indigo", "Grand & Toy", "Costco", "Bureau en Gros", "Amazon", "Walmart",
                    "Canadian Tire", "Home Depot", "Chapters", "Dollarama", "London Drugs", "Office Depot", "Lee Valley",
                    "Rona", "Uline", "Canada Computers", "Mountain Equipment Company", "Sport Chek"]
-# Made-up names the dialogue refuses as the answer to "Who will you buy it from?" (it answers with
-# its in-form help, every time: a dialogue bug, reported in bench/README.md). Left out so that every
-# simulated purchase can finish; any other refused name shows as an error in the benchmark.
-REFUSED_BY_DIALOGUE = frozenset({"Mexpulti", "Mulnus", "Monselpas"})
+# Made-up names the dialogue mishandles when typed as the answer to "Who will you buy it from?"
+# (checked on 400 names, 2026-11-25): "Ganner" is taken for "cancel" and the answers are cleared;
+# "Mexpulti" and "Kilpuxmi" get the in-form help every time (so did "Mulnus" and "Monselpas"
+# with the English-only model). Dialogue bugs, reported in bench/README.md; left out so that every
+# simulated purchase can finish. Any other name the dialogue refuses shows as an error.
+REFUSED_BY_DIALOGUE = frozenset({"Ganner", "Mexpulti", "Kilpuxmi", "Mulnus", "Monselpas"})
 COST_CENTRES = ("100200", "100300")  # approved by U01AMINA and U04KWAME (policies/esdc.yml)
 UNIT_PRICE = 12
 OPENING = "I need to buy {quantity} boxes of pens from {supplier} for ${unit_price} each"
@@ -118,7 +120,9 @@ def suppliers(count: int, seed: int = 7) -> List[str]:
     for name in itertools.chain(KNOWN_SUPPLIERS, _made_up(random.Random(seed))):
         if len(names) == count:
             return names
-        if name not in REFUSED_BY_DIALOGUE and not any(is_same_supplier(name, other, rule.supplier_similarity, rule.supplier_ignore_words)
+        if name in REFUSED_BY_DIALOGUE:
+            continue
+        if not any(is_same_supplier(name, other, rule.supplier_similarity, rule.supplier_ignore_words)
                    for other in names):
             names.append(name)
     return names

@@ -1,25 +1,33 @@
 """Benchmark of the whole stack through Slack's protocol: N simulated requesters completing
 purchases at once, approvers approving them, and the same conversations straight to Rasa.
 
-    .venv/bin/python bench/slack_load.py                 # 50 requesters, sweep 1,5,10,25,50
+    .venv/bin/python bench/slack_load.py                 # 50 requesters, sweep 1,5,10,25,50 (about 15 min)
     .venv/bin/python bench/slack_load.py --quick         # a smoke run: 4 requesters, sweep 1,4
-    .venv/bin/python bench/slack_load.py --scale-out     # 2 bots, 2 Rasa, 2 action servers, PostgreSQL, Redis
+    .venv/bin/python bench/slack_load.py --sqlite --sweep 50 --reuse-model   # on the SQLite file instead
+    .venv/bin/python bench/slack_load.py --scale-out     # 2 bots, 2 Rasa, 2 action servers, Redis locks
 
-Trains the dialogue model from scratch into a temporary folder (timed), starts the action server,
-Rasa and the bot (`python -m bot`, HTTP mode) as child processes on a fresh database, with the
-Slack stand-in in this process (so the bot's replies are timed by this process's clock), and
-waits until all are healthy (cold start). A warm-up purchase through each path is not counted.
+Trains the dialogue model from scratch into a temporary folder (timed), creates a fresh PostgreSQL
+database (MICROBUY_TEST_POSTGRES_URL's server, dropped afterwards; --sqlite: a SQLite file), starts
+the action server, Rasa and the bot (`python -m bot`, HTTP mode) as child processes with the Slack
+stand-in in this process (so the bot's replies are timed by this process's clock), and waits until
+all are healthy (cold start). A warm-up purchase through each path is not counted.
+
 Then, for each concurrency of the sweep: that many requesters talk to Rasa's REST webhook (bare
 Rasa), then as many talk to the bot through Slack (signed Events API deliveries and button
-clicks), each buying from its own supplier and answering whatever is asked, with a think time
-between a reply and the next message; once submitted, the cost centre's approver clicks Approve
-in the approval channel and the requester waits to be told. Last, a capacity run: N requesters
-with no think time. Afterwards the stand-in and the database are checked: every message answered
-once, one approval post and one decision per request, every stored request with its requester's
-own answers, every Rasa conversation holding exactly what its person sent.
+clicks), each buying from its own supplier and answering whatever is asked (bench/conversation.py),
+with a think time between a reply and the next message; once submitted, the cost centre's
+approver clicks Approve in the approval channel and the requester waits to be told. Last, a
+capacity run: N requesters with no think time. Afterwards the stand-in and the database are
+checked: every message answered once, one approval post and one decision per request, every stored
+request with its requester's own answers, every Rasa conversation holding exactly what its person
+sent.
 
-Prints tables, writes bench/results/slack_load.json (--scale-out: slack_scale_out.json) and
-bench/results/latency_vs_concurrency.png. Exit code 0 when nothing was lost, duplicated or
+--scale-out: two bots, each with its own Rasa and action server, on PostgreSQL with the
+conversation locks in Redis (MICROBUY_BENCH_REDIS_URL, default db 13, emptied first); each
+person's messages go to the bots in turn, and one answer is typed twice at once, one copy to each.
+
+Prints tables, writes bench/results/slack_load.json (slack_load_sqlite.json, slack_scale_out.json)
+and bench/results/latency_vs_concurrency.png. Exit code 0 when nothing was lost, duplicated or
 wrong; the latency targets are reported, not asserted.
 """
 from __future__ import annotations
@@ -276,7 +284,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                         "only --requesters)")
     parser.add_argument("--think", type=float, default=5.0,
                         help="mean seconds a person takes to read a reply and answer (uniform 0.5x-1.5x; default 5)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 4 requesters, sweep 1,4, think 1 s, no capacity run")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 4 requesters, sweep 1,4, think 1 s, no capacity run")
     parser.add_argument("--scale-out", action="store_true",
                         help="2 bots, 2 Rasa, 2 action servers on PostgreSQL with Redis locks; each person's messages "
                              "go to the bots in turn and one answer is sent twice at once")
@@ -370,6 +379,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     report["database_rows"] = {**rows, "purchases": len(counted)}
     report["postgres_connections_peak"] = connections.peak if postgres else None
     print_report(console, report, findings)
+    if args.quick and args.out == RESULTS:
+        args.out = logs  # a smoke run's figures are not the benchmark's
     args.out.mkdir(parents=True, exist_ok=True)
     name = ("slack_scale_out" + ("_no_redis" if args.no_redis else "") if args.scale_out
             else "slack_load" + ("_sqlite" if args.sqlite else "") + ("_quick" if args.quick else ""))
@@ -451,9 +462,11 @@ def print_report(console, report: dict, findings: Findings) -> None:
     met = report["targets"]["met"]
     mark = lambda key: "" if key not in met else ("✓ met" if met[key] else "✗ missed")  # noqa: E731
     table.add_row("acknowledgement p50 / p95 / p99 / max (ms)",
-                  " / ".join(ms(full, "ack_ms", q) for q in ("p50", "p95", "p99", "max")), f"p99 < 100 {mark('ack_p99_under_100ms')}")
+                  " / ".join(ms(full, "ack_ms", q) for q in ("p50", "p95", "p99", "max")),
+                  f"p99 < 100 {mark('ack_p99_under_100ms')}")
     table.add_row("turn, full stack p50 / p95 / p99 / max (ms)",
-                  " / ".join(ms(full, "turn_ms", q) for q in ("p50", "p95", "p99", "max")), f"p95 < 1,000 {mark('p95_under_1s')}")
+                  " / ".join(ms(full, "turn_ms", q) for q in ("p50", "p95", "p99", "max")),
+                  f"p95 < 1,000 {mark('p95_under_1s')}")
     if bare:
         table.add_row("turn, bare Rasa p50 / p95 / p99 / max (ms)",
                       " / ".join(ms(bare, "turn_ms", q) for q in ("p50", "p95", "p99", "max")), "")
@@ -482,7 +495,8 @@ def print_report(console, report: dict, findings: Findings) -> None:
         table.add_row("PostgreSQL connections, peak", f"{report['postgres_connections_peak']}", "")
     if len(report.get("deliveries_per_bot") or []) > 1:
         table.add_row("deliveries to each bot", " / ".join(map(str, report["deliveries_per_bot"])), "")
-    table.add_row("dialogue training from scratch (s)", "—" if report["training_s"] is None else f"{report['training_s']}", "")
+    training = "—" if report["training_s"] is None else f"{report['training_s']}"
+    table.add_row("dialogue training from scratch (s)", training, "")
     for name, mb in report["peak_rss_mb"].items():
         table.add_row(f"peak RSS {name} (MB)", f"{mb:,.0f}", "")
     console.print(table)

@@ -23,6 +23,10 @@ HEALTH = "/health"
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Connections waiting to be accepted. The standard library's 5 is too few for a burst (50 people
+    # at once): the kernel drops the rest of the connection attempts and the client tries again a
+    # second later, so an acknowledgement took 1-4 s (bench/slack_load.py, capacity run).
+    request_queue_size = 128
 
 
 class _Handler(WSGIRequestHandler):

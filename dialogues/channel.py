@@ -31,7 +31,11 @@ rasa_speedups.install()  # `rasa run` loads this channel (credentials.yml): see 
 
 MAX_MESSAGE = 10_000  # characters; Slack allows 40,000, no purchase answer needs a tenth of that
 MAX_SENDER = 200
-HEALTH_TIMEOUT_S = 2.0
+HEALTH_TIMEOUT_S = 2.0  # to connect: a stopped action server refuses at once
+# To answer once connected. The action server answers /health on the same event loop that runs the
+# actions, so under load it answers late, not never: with 2 s, 50 requesters at once were told it
+# was down while it was only busy (bench/slack_load.py, capacity run). A hung one is still caught.
+HEALTH_ANSWER_TIMEOUT_S = 10.0
 
 DOWN = "utter_action_server_down"
 FAILED = "utter_turn_failed"
@@ -107,14 +111,15 @@ class MicrobuyRestInput(RestInput):
             return True  # no action server configured: nothing to check
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
-            self._client, self._client_loop = httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S), loop
+            timeout = httpx.Timeout(HEALTH_ANSWER_TIMEOUT_S, connect=HEALTH_TIMEOUT_S)
+            self._client, self._client_loop = httpx.AsyncClient(timeout=timeout), loop
         try:
             answer = await self._client.get(url)
             if answer.status_code != 200:
                 log.warning("action server health %s answered %s", url, answer.status_code)
             return answer.status_code == 200
         except httpx.HTTPError as exc:
-            log.warning("action server health %s: %s", url, exc)
+            log.warning("action server health %s: %s", url, type(exc).__name__ if not str(exc) else exc)
             return False
 
 
