@@ -14,6 +14,10 @@ STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml .python-version | ck
 # uv puts the environment in .venv and installs exactly what uv.lock says.
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
+# Compile the installed packages' bytecode once, at install. Where PYTHONDONTWRITEBYTECODE is set
+# (this machine kind sets it) nothing is ever cached otherwise, and every Rasa process compiled
+# about 7,000 modules again on start: importing Rasa took 27 s instead of 10 s.
+export UV_COMPILE_BYTECODE := 1
 # Rasa sends usage data and error reports to its servers unless told not to.
 export RASA_TELEMETRY_ENABLED := false
 # Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.

@@ -144,6 +144,10 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "reason.title.rejected": {"en": "Reject", "fr": "Refuser"},
     "reason.title.changes_requested": {"en": "Request changes", "fr": "Demander des changements"},
     "reason.cancel": {"en": "Cancel", "fr": "Annuler"},
+    "reason.not_opened": {"en": "The form for your reason did not open in time, so nothing was recorded; "
+                                "please click the button again.",
+                          "fr": "Le formulaire pour votre motif ne s'est pas ouvert à temps; rien n'a été "
+                                "enregistré. Cliquez de nouveau sur le bouton."},
     "reason.label.rejected": {"en": "Why is it rejected?", "fr": "Pourquoi la demande est-elle refusée?"},
     "reason.label.changes_requested": {"en": "What should the requester change?",
                                        "fr": "Que doit modifier le demandeur?"},

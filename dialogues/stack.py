@@ -56,10 +56,11 @@ class RasaStack:
             return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
 
-    def start_actions(self) -> None:
+    def start_actions(self, wait: bool = True) -> None:
         self.actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "dialogues.actions",
                                                "-p", str(self.actions_port)])
-        self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+        if wait:
+            self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
 
     def start_rasa(self) -> None:
         self.rasa = self._spawn("rasa", [
@@ -70,8 +71,15 @@ class RasaStack:
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "rasa")
 
     def start(self) -> "RasaStack":
-        self.start_actions()
-        self.start_rasa()
+        # Both at once: Rasa asks the action server only when a message comes, by which time both
+        # answered their health checks. Starting one after the other cost the action server's start.
+        try:
+            self.start_actions(wait=False)
+            self.start_rasa()
+            self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+        except BaseException:
+            self.stop()  # nothing left running when either fails to start
+            raise
         return self
 
     def stop_actions(self) -> None:

@@ -74,9 +74,9 @@ def train(policy_file: Optional[str] = None, out: Path = MODELS) -> Trained:
     model = out / f"{name}.tar.gz"
     if model.exists():
         return Trained(model, False, time.monotonic() - started)
-    rasa = Path(sys.executable).with_name("rasa")
     result = subprocess.run(
-        [str(rasa), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data", "--out", str(out),
+        [sys.executable, "-m", "dialogues.rasa_cli", "train", "--config", "config.yml", "--domain", "domain.yml",
+         "--data", "data", "--out", str(out),
          "--fixed-model-name", name],
         cwd=DIALOGUES, capture_output=True, text=True, env=rasa_env(),
     )

@@ -1,14 +1,18 @@
 """Button clicks: answers to the bot's questions, and decisions in the approval channel."""
 from __future__ import annotations
 
+import logging
 import re
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 
 from ..approvals import APPROVE, CHANGES, OUTCOME_OF, REJECT, Approvals
 from ..mrkdwn import truncate
 from ..texts import t
 from .clicks import team_of, where
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, services) -> None:
@@ -48,4 +52,9 @@ def register(app: App, services) -> None:
         language = services.languages.of(body["user"]["id"], client)  # the clicker reads the modal
         modal = Approvals.reason_modal(OUTCOME_OF[action["action_id"]], action.get("value", ""), *where(body),
                                        language=language)
-        client.views_open(trigger_id=body["trigger_id"], view=modal)
+        try:
+            # Slack honours a trigger for 3 s; an expired or missing one opens nothing, so say so.
+            client.views_open(trigger_id=body.get("trigger_id") or "", view=modal)
+        except SlackApiError as exc:
+            log.error("reason form not opened for %s: %s", body["user"]["id"], exc.response.get("error"))
+            Approvals._ephemeral(client, where(body)[0], body["user"]["id"], t("reason.not_opened", language))

@@ -1,5 +1,5 @@
 """The Slack app under test: the stand-in Slack, real Rasa and action servers, the bot served
-over HTTP exactly as in production, all on one SQLite database of the module's own."""
+over HTTP exactly as in production, all on one SQLite database of the run's own."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +24,10 @@ def bot_model():
     return train().model
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def slack(bot_model, tmp_path_factory):
+    """One product for every module here (starting Rasa is most of a module's time); tests tell
+    their requests apart by supplier and count what they see from before to after."""
     folder: Path = tmp_path_factory.mktemp("slack")
     url = f"sqlite:///{folder / 'microbuy.db'}"
     storage.upgrade(url)

@@ -99,6 +99,25 @@ def test_reject_asks_for_a_reason_in_a_modal(slack):
     assert decisions_for(slack, request_id) == 1
 
 
+def test_reject_whose_trigger_expired_tells_the_approver_and_records_nothing(slack):
+    request_id, post = stored_request(slack, "Canadian Tire")
+    lifetime = slack.workspace.trigger_lifetime
+    slack.workspace.trigger_lifetime = -1.0  # expired before the bot can use it, as after a slow click
+    try:
+        before = len(slack.workspace.ephemerals_for(MANAGER, APPROVALS))
+        click(slack, MANAGER, post, "reject")
+        told = slack.workspace.wait_for(
+            lambda: slack.workspace.ephemerals_for(MANAGER, APPROVALS)[before:], timeout=10)
+    finally:
+        slack.workspace.trigger_lifetime = lifetime
+    assert "did not open in time" in told[-1].text and "nothing was recorded" in told[-1].text
+    assert not slack.workspace.open_modals(MANAGER)
+    assert decisions_for(slack, request_id) == 0
+    # The next click opens the form as usual.
+    click(slack, MANAGER, post, "reject")
+    assert slack.workspace.wait_for(lambda: slack.workspace.open_modals(MANAGER), timeout=10)
+
+
 def test_twenty_simultaneous_approve_clicks_make_one_decision(slack):
     request_id, post = stored_request(slack, "Costco")
     button = next(b for b in buttons_of(post) if b["action_id"] == "approve")

@@ -21,14 +21,15 @@ def dialogue_model():
     return train_model()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack_logs(tmp_path_factory):
     return tmp_path_factory.mktemp("rasa-logs")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sqlite_stack(dialogue_model, tmp_path_factory, stack_logs):
-    """Rasa and the action server on a migrated SQLite file of their own."""
+    """Rasa and the action server on a migrated SQLite file of their own, one pair for the run
+    (starting Rasa is most of a module's time); each test talks as a new sender."""
     url = f"sqlite:///{tmp_path_factory.mktemp('stack-db') / 'microbuy.db'}"
     upgrade(url)
     stack = RasaStack(url, dialogue_model, stack_logs).start()
