@@ -36,7 +36,7 @@ from storage.requests import route_members
 from .approvals import BadButton
 from .language import Languages
 from .mrkdwn import truncate
-from .texts import Raw, mention, mentions, plain, status_word, t
+from .texts import TEXTS, Raw, mention, mentions, plain, status_word, t
 
 log = logging.getLogger(__name__)
 
@@ -366,14 +366,15 @@ class AfterApproval:
         self._dm(client, snap["requester"], t("delivery.recorded_short", language, reference=snap["reference"]),
                  self._receipt_blocks(snap, language))
 
-    @staticmethod
-    def _amount_error(exc: AmountError, language: str) -> str:
-        """Why the amount was not taken. The policy engine explains it in English only, so a reader
-        of another language gets the catalogue's general sentence instead."""
-        text = str(exc).strip()
-        if language == "en" and text:
-            return text[:1].upper() + text[1:] + "."
-        return plain("delivery.modal.amount_invalid", language)
+    def _amount_error(self, exc: AmountError, language: str) -> str:
+        """Why the amount was not taken, in the reader's language: the catalogue's text for the
+        amount reader's code (its general sentence for a code it does not word yet)."""
+        key = f"amount.{exc.code}"
+        if key not in TEXTS:
+            return plain("delivery.modal.amount_invalid", language)
+        values = {name: format_money(value, locale=self._locale(language), symbol=False) if isinstance(value, Decimal)
+                  else value for name, value in exc.values.items()}
+        return plain(key, language, **values)
 
     def _too_much(self, ack, client: WebClient, user: str, request_id: int, amount: Decimal, value: str,
                   language: str) -> None:

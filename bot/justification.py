@@ -352,13 +352,13 @@ def _person(rules: Any, user_id: str) -> str:
 
 
 def localized_evaluation(session: Any, request: Any, policy: LoadedPolicy, language: str) -> Optional[dict]:
-    """The request's stored evaluation with each finding's message in `language`, or None to show
-    it as stored (already in `language`, or it cannot be judged again the same way).
+    """The request's stored evaluation with each finding's message and source in `language`, or
+    None to show it as stored (already in `language`, or it cannot be judged again the same way).
 
     A finding's message was written in the requester's language when the request was judged. For
     a reader of the other language the request is judged again as it was (the same answers, date
     and policy version, its own purchase left out of the history) in their language, and a
-    finding takes the new wording only when it is the same finding: the same rule, severity and
+    finding takes the new wording (message and source) only when it is the same finding: the same rule, severity and
     figures (`data`). Anything else (a history that changed since) keeps the stored message.
     """
     evaluation = dict(_get(request, "evaluation", {}) or {})
@@ -378,9 +378,10 @@ def localized_evaluation(session: Any, request: Any, policy: LoadedPolicy, langu
     except Exception:  # noqa: BLE001 - the stored wording is always a correct fallback
         log.exception("request %s not judged again in %s; its findings stay as stored", _get(request, "id"), language)
         return None
-    worded = {_finding_key(found.to_dict()): found.message for found in again.findings}
-    evaluation["findings"] = [dict(finding, message=worded.get(_finding_key(finding), finding.get("message", "")))
-                              for finding in findings]
+    # The source the finding cites is worded in the reader's language too, with its message.
+    worded = {_finding_key(found.to_dict()): {"message": found.message, "source": found.source}
+              for found in again.findings}
+    evaluation["findings"] = [dict(finding, **worded.get(_finding_key(finding), {})) for finding in findings]
     evaluation["language"] = language
     return evaluation
 

@@ -8,6 +8,7 @@ action that tells it knows the requester's language. Whole messages are response
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -55,6 +56,8 @@ def _shown(value: Any, language: str, locale: str) -> str:
         return value.text(language, locale)
     if isinstance(value, int) and not isinstance(value, bool):
         return format_decimal(value, locale=locale)
+    if isinstance(value, Decimal):  # an amount: 1,234.50 / 1 234,50
+        return format_decimal(value, format="#,##0.00", locale=locale)
     return str(value)
 
 

@@ -16,7 +16,7 @@ class Finding:
     rule: str  # the check it comes from, e.g. "limits.per_transaction"
     severity: str  # block, warn or info
     message: str  # for the requester, in their language
-    source: str  # the policy document the rule rests on
+    source: str  # the policy document the rule rests on, in the same language as the message
     field: Optional[str] = None  # the request field to ask again, when one answer is at fault
     data: Dict[str, Any] = dataclass_field(default_factory=dict)  # the figures behind the message
 

@@ -142,20 +142,21 @@ class Facts:
             "cost_centre": request.cost_centre,
         }
 
-    def finding(self, rule: str, severity: str, key: str, source: str, /, *, field: str | None = None,
+    def finding(self, rule: str, severity: str, key: str, source: LocalText, /, *, field: str | None = None,
                 data: dict | None = None, **values) -> Finding:
-        """A finding worded by the policy's message `key`, filled with the common and given values."""
+        """A finding worded by the policy's message `key`, filled with the common and given values;
+        its source cited in the reader's language too."""
         if not set(values) <= MESSAGES[key]:  # a programming error: the catalogue and the rule disagree
             raise ValueError(f"message {key} cannot use {sorted(set(values) - MESSAGES[key])}")
         template = self.text(getattr(self.rules.messages, key))
         message = render(template, {**self.common_values, **values})
-        return Finding(rule, severity, message, source, field, data or {})
+        return Finding(rule, severity, message, self.text(source), field, data or {})
 
-    def finding_from(self, rule: str, severity: str, text: LocalText, source: str, /, *, field: str | None = None,
+    def finding_from(self, rule: str, severity: str, text: LocalText, source: LocalText, /, *, field: str | None = None,
                      data: dict | None = None) -> Finding:
         """A finding worded by a text of its own in the policy (a category requirement's message)."""
         message = render(self.text(text), self.common_values)
-        return Finding(rule, severity, message, source, field, data or {})
+        return Finding(rule, severity, message, self.text(source), field, data or {})
 
 
 def history_window(policy: LoadedPolicy, request: PurchaseRequest, on: date) -> tuple[date, date, Optional[str]]:

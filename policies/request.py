@@ -9,10 +9,11 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from dateutil import parser as dateparser
 from pydantic import BaseModel, Extra, ValidationError, constr, validator
+from pydantic.error_wrappers import ErrorWrapper
 
 from .money import AmountError, parse_amount
 
@@ -32,8 +33,10 @@ class RequestError(ValueError):
     invisible formatting characters shown as escapes (\\n, \\x1b, \\u202e).
     """
 
-    def __init__(self, problems: List[Tuple[str, str]]):
+    def __init__(self, problems: List[Tuple[str, str]], amounts: Optional[Mapping[str, AmountError]] = None):
         self.problems = [(_visible(field), _visible(reason)) for field, reason in problems]
+        # The amounts refused, by field: their codes let a caller tell a requester in their language.
+        self.amounts: Dict[str, AmountError] = dict(amounts or {})
         super().__init__("\n".join(f"{field}: {reason}" for field, reason in self.problems))
 
 
@@ -102,10 +105,7 @@ class PurchaseRequest(BaseModel):
 
     @validator("unit_price", pre=True)
     def _amount(cls, value):
-        try:
-            return parse_amount(value)
-        except AmountError as exc:
-            raise ValueError(str(exc)) from None
+        return parse_amount(value)  # an AmountError is a ValueError: pydantic reports it, parse_request keeps its code
 
     @validator("needed_by", pre=True)
     def _date(cls, value):
@@ -162,6 +162,15 @@ def _field_errors(exc: ValidationError) -> List[Tuple[str, str]]:
     return problems
 
 
+def _amount_errors(exc: ValidationError) -> Dict[str, AmountError]:
+    """The amounts pydantic refused, by field, as the amount reader raised them."""
+    found = {}
+    for wrapper in exc.raw_errors:
+        if isinstance(wrapper, ErrorWrapper) and isinstance(wrapper.exc, AmountError):
+            found[".".join(str(part) for part in wrapper.loc_tuple())] = wrapper.exc
+    return found
+
+
 def parse_request(data: Mapping[str, Any], policy: "LoadedPolicy") -> PurchaseRequest:
     """A request checked for shape and against the names the policy knows.
 
@@ -173,23 +182,25 @@ def parse_request(data: Mapping[str, Any], policy: "LoadedPolicy") -> PurchaseRe
         raise RequestError([("request", "must be a JSON object with the request's fields")])
     pack = policy.rules.pack
     locale = pack.locales[pack.default_language]
-    problems = []
+    problems, amounts = [], {}
     if isinstance(data.get("unit_price"), str):
         try:
             other = _other_currency(data["unit_price"], pack.currency)
             if other:
-                raise AmountError(f"is in {other}; give the price in {pack.currency}, the currency of the limits and taxes")
+                raise AmountError("other_currency", currency=other, expected=pack.currency)
             data = {**data, "unit_price": parse_amount(data["unit_price"], locale=locale)}
         except AmountError as exc:
             problems.append(("unit_price", str(exc)))
+            amounts["unit_price"] = exc
             data = {key: value for key, value in data.items() if key != "unit_price"}
     try:
         request = PurchaseRequest.parse_obj(data)
     except ValidationError as exc:
         problems += [p for p in _field_errors(exc) if not (p[0] == "unit_price" and problems)]
-        raise RequestError(problems) from None
+        amounts = {**_amount_errors(exc), **amounts}
+        raise RequestError(problems, amounts) from None
     if problems:
-        raise RequestError(problems)
+        raise RequestError(problems, amounts)
     rules = policy.rules
     known = {
         "cost_centre": (request.cost_centre, rules.approval.cost_centres),

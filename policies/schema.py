@@ -17,12 +17,11 @@ from pydantic import BaseModel, Extra, Field, HttpUrl, conint, constr, create_mo
 
 from .messages import MESSAGES, REQUIREMENT_VALUES, allowed_values
 from .money import AmountError, parse_amount
-from .text import LocalText, template_problems
+from .text import DEFAULT, LocalText, template_problems
 
 Id = constr(regex=r"^[a-z][a-z0-9_]*$", max_length=64)
 PersonId = constr(regex=r"^[UW][A-Z0-9]{2,}$", max_length=32)
 Code = constr(regex=r"^[A-Z]{2,3}$")
-Source = constr(min_length=3, max_length=500, strip_whitespace=True)
 Path = Tuple[object, ...]
 
 # The checks the engine runs, by rule id; the policy gives each a label (`labels:`).
@@ -52,6 +51,26 @@ class Broken(ValueError):
     def __init__(self, problems: List[Tuple[Path, str]]):
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
+
+
+class Source(LocalText):
+    """The document a rule rests on, cited to the requester with its findings: one wording per
+    language of the pack ({en: ..., fr: ...}), or plain text in a one-language pack. Like every
+    text people read, `policy check` refuses it without a wording in each of the pack's languages."""
+
+    MIN, MAX = 3, 500
+
+    @classmethod
+    def validate(cls, value: object) -> "Source":
+        text = super().validate(value)
+        for language, wording in text.items():
+            wording = wording.strip()
+            if not cls.MIN <= len(wording) <= cls.MAX:
+                problem = f"must be {cls.MIN} to {cls.MAX} characters, not {len(wording)}"
+                # Point at the wording that is wrong, not only at `source:`.
+                raise Broken([((), problem)] if language == DEFAULT else [((language,), problem)])
+            text[language] = wording
+        return text
 
 
 class Strict(BaseModel):

@@ -15,12 +15,23 @@ from microbuy.judging import BlockedRequest, judge, record, revise
 from policies import BLOCK, RequestError
 
 from .. import services
-from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
+from ..answers import amount_reason
+from ..draft import ANSWER_SLOTS, CONFIRM, Draft, slot_of
 from ..wording import say
 from .common import clear_answers, draft_of, field_label, tell_blocks
 from .questions import money, route_text
 
 log = logging.getLogger(__name__)
+
+
+def request_problem(draft: Draft, exc: RequestError, field: str, reason: str) -> str:
+    """One problem of a request the engine refused, in the requester's language: an amount by its
+    reason's code; any other reason (the engine words it in English) as texts.yml's answer_refused."""
+    label = field_label(slot_of(field), draft.policy, draft.language)
+    amount = exc.amounts.get(field)
+    if amount is not None:
+        return say("answer_amount_refused", draft.language, draft.locale, label=label, reason=amount_reason(amount))
+    return say("answer_refused", draft.language, label=label, reason=reason)
 
 
 class ActionSubmitPurchase(Action):
@@ -53,9 +64,8 @@ class ActionSubmitPurchase(Action):
                 still_approved = stored.status == storage.Status.APPROVED.value
         except RequestError as exc:
             for field, reason in exc.problems:
-                label = field_label(slot_of(field), draft.policy, draft.language)
                 dispatcher.utter_message(response="utter_not_understood_answer",
-                                         problem=say("answer_refused", draft.language, label=label, reason=reason))
+                                         problem=request_problem(draft, exc, field, reason))
             return self._back_to_form([slot_of(field) for field, _ in exc.problems])
         except BlockedRequest as exc:
             blocks = [f for f in exc.evaluation.findings if f.severity == BLOCK]

@@ -6,6 +6,7 @@ from decimal import Decimal
 from ..evaluation import BLOCK
 from ..facts import Facts, card_of, in_force
 from ..money import max_pretax
+from ..schema import Source
 
 
 def per_transaction(facts: Facts):
@@ -24,7 +25,7 @@ def category_cap(facts: Facts):
     return _over_cap(facts, "category.max_total", "category_over_cap", category.source, category.max_total)
 
 
-def _over_cap(facts: Facts, rule_id: str, key: str, source: str, cap: Decimal, **values):
+def _over_cap(facts: Facts, rule_id: str, key: str, source: Source, cap: Decimal, **values):
     """A block when the total including tax is over `cap`, saying by how much."""
     if facts.total <= cap:
         return []
@@ -71,6 +72,6 @@ def monthly(facts: Facts):
     ]
 
 
-def _not_in_force(facts: Facts, rule_id: str, source: str):
+def _not_in_force(facts: Facts, rule_id: str, source: Source):
     label = facts.text(getattr(facts.rules.labels, rule_id.replace(".", "__")))
     return facts.finding(rule_id, BLOCK, "not_in_force", source, rule=label, date=facts.date(facts.on))

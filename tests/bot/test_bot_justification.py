@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.justification import DEFAULT_TEMPLATE, TEMPLATE_ENV, JustificationError, render_justification
+from bot.justification import (DEFAULT_TEMPLATE, TEMPLATE_ENV, JustificationError, localized_evaluation,
+                               render_justification)
 from bot.mrkdwn import escape
 from microbuy.judging import judge, record
 from policies import DEFAULT_POLICY, load_policy
@@ -132,6 +133,28 @@ def test_french_justification_uses_the_policy_french_names(stored, policy):
     assert "Travaux de code libre" in text and "Service numérique" in text
     assert "TVH 14 % (Nouvelle-Écosse)" in text and "2\u00a0850,00\u00a0$" in text
     assert "Gestionnaire du centre financier (article 32): <@U01AMINA>" in text
+
+
+def test_a_french_approver_reads_each_finding_and_its_source_in_french(tmp_path, policy):
+    # Judged in English (the requester's language), shown to an approver who reads French.
+    url = f"sqlite:///{tmp_path / 'microbuy.db'}"
+    storage.upgrade(url)
+    engine = storage.make_engine(url)
+    try:
+        with storage.make_session_factory(engine).begin() as session:
+            data = dict(example("open_source_fix.json"), supplier_former_public_servant=True)
+            row = record(session, policy, *judge(session, policy, data, ON))
+            french = localized_evaluation(session, row, policy, "fr")
+            text = shown(render_justification(row, policy, language="fr", evaluation=french).blocks)
+            english = row.evaluation["findings"]
+    finally:
+        engine.dispose()
+    assert len(french["findings"]) == len(english) >= 3
+    for stored_en, shown_fr in zip(english, french["findings"]):
+        assert shown_fr["source"] != stored_en["source"] and shown_fr["message"] != stored_en["message"]
+        assert escape(shown_fr["source"]) in text and escape(stored_en["source"]) not in text
+    disclosure = next(f for f in french["findings"] if f["rule"] == "supplier.former_public_servant")
+    assert disclosure["source"] == policy.rules.former_public_servant.source["fr"]
 
 
 def test_a_plain_dict_with_the_stored_fields_renders_the_same(stored, policy):

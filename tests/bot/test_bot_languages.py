@@ -17,11 +17,13 @@ from sqlalchemy import update
 import storage
 from bot.approvals import Approvals
 from bot.conversation import Conversation
+from bot.delivery import AfterApproval
 from bot.language import Languages, from_locale
 from bot.rasa import RasaClient
 from bot.reminders import Reminders
 from bot.texts import LANGUAGES, TEXTS, Raw, placeholders, plain, t
-from policies import load_policy
+from policies import AmountError, load_policy, parse_amount
+from policies.money import REASONS
 from standin import StandIn, Workspace
 
 from slack_kit import (APPROVALS, FRENCH_REQUESTER, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase,
@@ -49,6 +51,29 @@ def test_french_is_not_english_left_in_place():
             "reminders.what", "policy.total", "refused.other"}
     untranslated = [key for key, texts in TEXTS.items() if texts["en"] == texts["fr"] and key not in same]
     assert untranslated == []
+
+
+def test_every_refusal_of_the_amount_reader_is_worded_with_the_values_it_gives():
+    for code, english in REASONS.items():
+        key = f"amount.{code}"
+        assert key in TEXTS, f"bot/texts.py does not word the amount reader's refusal '{code}'"
+        assert placeholders(TEXTS[key]["en"]) <= placeholders(english), key
+
+
+@pytest.mark.parametrize("typed, language, told", [
+    ("-5", "fr", "Le montant doit être supérieur à zéro, pas négatif."),
+    ("-5", "en", "The amount must be more than zero, not negative."),
+    ("1.234,50", "fr", "Ce montant est illisible. Tapez-le comme 1 234,50."),  # typed the English way
+    ("1.234,50", "en", "Not an amount I can read. Type it like 1,234.50."),
+    ("2e3", "fr", "Écrivez le montant au long (par exemple 1 500,00), pas en notation scientifique."),
+    ("", "fr", "Tapez le montant payé, par exemple 24,99."),
+])
+def test_a_refused_amount_paid_is_explained_in_the_readers_language(typed, language, told):
+    after = AfterApproval(None, load_policy)
+    with pytest.raises(AmountError) as refused:
+        parse_amount(typed, locale=after._locale(language))  # as the purchase form reads it
+    said = after._amount_error(refused.value, language)
+    assert said.replace("\u00a0", " ").replace("\u202f", " ") == told
 
 
 def test_values_are_escaped_and_raw_pieces_kept():
@@ -386,13 +411,17 @@ def test_the_approval_post_is_in_the_approvers_language_with_the_answers_as_type
         stored = storage.get_request(session, request_id)
         findings = stored.evaluation["findings"]
     assert stored.evaluation["language"] == "en" and findings
-    # Each rule finding in the approver's language: none of the English wording is left.
+    # Each rule finding in the approver's language: none of the English wording is left, the
+    # source it cites included.
     for finding in findings:
         assert finding["message"] not in shown, finding
+        assert finding["source"] not in shown, finding
     policy = load_policy()
     for finding in findings:
         label = getattr(policy.rules.labels, finding["rule"].replace(".", "__"))
         assert f"*{label['fr']}*" in shown
+    assert "indigenous_business" in [f["rule"] for f in findings]  # "not sure" whether the supplier is Indigenous
+    assert policy.rules.indigenous_business.source["fr"] in shown
 
     updated, told = approve(slack, post, REQUESTER)
     assert f"✅ Approuvée par <@{MANAGER}> le" in text_of([updated])

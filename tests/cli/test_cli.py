@@ -161,6 +161,10 @@ def test_evaluate_in_french(sqlite_url):
     out = json.loads(result.stdout)
     assert out["language"] == "fr"
     assert "10\u00a0000,00\u00a0$" in out["findings"][0]["message"]
+    # The source of each finding is cited in French too.
+    limit = next(f for f in out["findings"] if f["rule"] == "limits.per_transaction")
+    assert limit["source"] == load_policy(ESDC).rules.limits.per_transaction.source["fr"]
+    assert limit["source"].startswith("Politique sur les cartes d'achat d'EDSC, annexe C")
 
 
 def test_evaluate_refuses_a_language_the_pack_lacks(sqlite_url):

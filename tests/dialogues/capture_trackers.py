@@ -43,6 +43,11 @@ CONVERSATIONS: Dict[str, Tuple[str, List[Tuple[str, str]], str]] = {
         "A French requester answers the price question with 1 234,50 $.",
         [("j'ai besoin d'une chaise ergonomique", "fr"), ("Fournitures de bureau", "fr"), ("100300", "fr"),
          ("Bureau en Gros", "fr"), ("1", "fr"), ("1 234,50 $", "fr")], "validate_purchase_form"),
+    "fr_form_price_refused": (
+        "A French requester answers the price question with 1 234.50 $ (a decimal point where French "
+        "writes a comma), which the amount reader refuses.",
+        [("j'ai besoin d'une chaise ergonomique", "fr"), ("Fournitures de bureau", "fr"), ("100300", "fr"),
+         ("Bureau en Gros", "fr"), ("1", "fr"), ("1 234.50 $", "fr")], "validate_purchase_form"),
     "fr_form_needed_by_unreadable": (
         "A French requester answers the date question with words that are no date.",
         [("j'ai besoin d'une boîte de stylos chez Bureau en Gros pour 25 $", "fr"), ("100200", "fr"), ("2", "fr"),

@@ -118,7 +118,7 @@ def test_price_over_the_limit_is_cleared_and_explained_in_the_policys_words(data
         "rule": "limits.per_transaction",
         "label": policy.rules.labels.limits__per_transaction.get_text("en", "en"),
         "message": told,
-        "source": policy.rules.limits.per_transaction.source,
+        "source": policy.rules.limits.per_transaction.source["en"],
         "field": "unit_price",
     }
 
@@ -232,7 +232,7 @@ def test_category_requirement_answered_no_is_blocked_with_its_source(database, p
     assert slots["requested_slot"] == "ip_agreement"
     assert message(said, "utter_blocked_ask_again")["message"] == requirement.message.get_text("en", "en")
     assert slots["last_block"]["rule"] == "category.requirements"
-    assert slots["last_block"]["source"] == requirement.source
+    assert slots["last_block"]["source"] == requirement.source["en"]
 
 
 @pytest.mark.parametrize("on_record, next_question", [
@@ -510,7 +510,7 @@ def test_why_blocked_answers_from_the_last_block(no_database, policy):
     explained = message(said, "utter_explain_block")
     assert (explained["rule_label"], explained["message"], explained["source"]) == \
         (block["label"], block["message"], block["source"])
-    assert explained["source"] == policy.rules.limits.per_transaction.source
+    assert explained["source"] == policy.rules.limits.per_transaction.source["en"]
 
 
 def test_why_blocked_tells_the_recorded_block_not_a_new_judgement(no_database):
@@ -551,7 +551,17 @@ def test_why_a_category_requirement_is_asked_comes_from_the_policy(no_database, 
     requirement = policy.rules.requirements["ip_agreement"]
     explained = message(said, "utter_explain_requirement")
     assert (explained["reason"], explained["source"]) == \
-        (requirement.message.get_text("en", "en"), requirement.source)
+        (requirement.message.get_text("en", "en"), requirement.source["en"])
+
+
+def test_why_a_category_requirement_is_asked_in_french_cites_the_french_source(no_database, policy):
+    events, said = run(ActionExplain(), load_tracker("explain_requirement", language="fr"))
+
+    requirement = policy.rules.requirements["ip_agreement"]
+    explained = message(said, "utter_explain_requirement")
+    assert (explained["reason"], explained["source"]) == (requirement.message["fr"], requirement.source["fr"])
+    assert render(explained, language="fr").endswith(
+        "Source : canada-ca/micro-acquisition, conditions (entente sur la propriété intellectuelle)")
 
 
 def test_why_with_nothing_blocked_and_no_question(no_database):
@@ -605,7 +615,7 @@ def test_can_i_buy_a_banned_category(no_database, policy):
     assert answer["category"] == "Travel"
     assert answer["message"] == \
         f'{travel.reason.get_text("en", "en")} {travel.alternative.get_text("en", "en")}'
-    assert answer["source"] == travel.source
+    assert answer["source"] == travel.source["en"]
 
 
 def test_can_i_buy_a_standing_offer_category(no_database, policy):
@@ -615,7 +625,7 @@ def test_can_i_buy_a_standing_offer_category(no_database, policy):
     answer = message(said, "utter_can_i_buy_standing_offer")
     assert answer["category"] == "IT hardware and peripherals"
     assert answer["message"].startswith(offer.name.get_text("en", "en"))
-    assert answer["source"] == offer.source
+    assert answer["source"] == offer.source["en"]
 
 
 def test_can_i_buy_an_allowed_category(no_database):
@@ -702,6 +712,7 @@ def test_the_issues_french_example_is_read_then_judged_in_french(database, polic
     assert offer.name.get_text("fr", "en") in told and offer.how_to_order.get_text("fr", "en") in told
     assert offer.name.get_text("en", "en") not in told
     assert slots["last_block"]["label"] == policy.rules.labels.category__allowed.get_text("fr", "en")
+    assert slots["last_block"]["source"] == offer.source["fr"]  # "why was that blocked?" cites it in French
 
 
 def test_a_french_amount_is_read_in_the_french_locale(database):
@@ -709,6 +720,18 @@ def test_a_french_amount_is_read_in_the_french_locale(database):
 
     assert slot_sets(events) == {"unit_price": "1234.50", "requested_slot": "province"}
     assert responses(said) == []
+
+
+def test_a_refused_french_amount_is_explained_in_french(database):
+    events, said = validate("fr_form_price_refused")  # "1 234.50 $": a point where French writes a comma
+
+    assert slot_sets(events) == {"unit_price": None, "requested_slot": "unit_price"}
+    problem = spaced(message(said, "utter_not_understood_answer")["problem"])
+    assert problem == ("Je ne peux pas lire « 1 234.50 $ » comme un prix : ses chiffres ne sont pas groupés de la "
+                       "façon habituelle (par exemple 1 234,50). Écrivez-le comme 89,99.")
+    # In an English conversation the same answer is an amount (en_CA groups digits with a space too).
+    events, said = validate("fr_form_price_refused", language="en")
+    assert slot_sets(events)["unit_price"] == "1234.50" and responses(said) == []
 
 
 def test_an_unreadable_date_is_explained_in_french(database):
@@ -767,6 +790,7 @@ def test_can_i_buy_in_french(no_database, policy):
     answer = message(said, "utter_can_i_buy_no")
     assert answer["category"] == travel.name.get_text("fr", "en")
     assert answer["message"] == f'{travel.reason.get_text("fr", "en")} {travel.alternative.get_text("fr", "en")}'
+    assert answer["source"] == travel.source["fr"] == "Guide de référence rapide sur la carte d'achat d'EDSC"
 
 
 def test_why_this_question_in_french(no_database):

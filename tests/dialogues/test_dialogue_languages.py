@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import string
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,9 +14,11 @@ import pytest
 
 import policies
 from dialogues import consistency, policy_nlu, wording
+from dialogues.actions.submit import request_problem
 from dialogues.answers import UNKNOWN, AnswerError, read_amount, read_date, read_quantity, read_yes_no
 from dialogues.draft import Draft
 from dialogues.languages import FROM_METADATA, language_code
+from policies.money import REASONS
 from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by_language, plain, tokens
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,10 +89,47 @@ def test_an_answer_that_does_not_read_is_explained_in_each_language():
 def test_the_amount_readers_reason_is_said_in_french():
     with pytest.raises(AnswerError) as refused:
         read_amount("-5", locale="fr_CA")
-    assert "not negative" in str(refused.value)  # English keeps the reader's own words
+    assert "not negative" in str(refused.value)
     french = refused.value.text("fr")
     assert french == "Je ne peux pas lire « -5 » comme un prix : le montant doit être supérieur à zéro, pas négatif. " \
                      "Écrivez-le comme 89,99."
+
+
+@pytest.mark.parametrize("typed, reason", [
+    ("1,5e3 $", "écrivez le montant au long (par exemple 1 500,00), pas en notation scientifique"),
+    ("1 234.50 $", "ses chiffres ne sont pas groupés de la façon habituelle (par exemple 1 234,50)"),
+    ("0 $", "le montant doit être supérieur à zéro"),
+    ("999 999 999 999 $", "ce montant est beaucoup trop élevé pour un micro-achat; vérifiez le nombre"),
+])
+def test_each_refused_amount_is_told_in_french_with_french_figures(typed, reason):
+    with pytest.raises(AnswerError) as refused:
+        read_amount(typed, locale="fr_CA")
+    french = refused.value.text("fr", "fr_CA").replace("\u00a0", " ").replace("\u202f", " ")
+    assert french == f"Je ne peux pas lire « {typed} » comme un prix : {reason}. Écrivez-le comme 89,99."
+
+
+def test_every_refusal_of_the_amount_reader_has_a_text_in_each_language():
+    for code, english in REASONS.items():
+        entry = wording.texts().get(f"amount_{code}")
+        assert entry and set(entry) >= {"en", "fr"}, f"texts.yml does not word the amount reader's refusal '{code}'"
+        for language, text in entry.items():  # only values the refusal gives
+            assert _placeholders(text) <= _placeholders(english), (code, language)
+
+
+def test_a_request_the_engine_refuses_for_its_amount_is_told_in_french(policy):
+    example = json.loads((REPO / "policies" / "examples" / "whiteboard_markers.json").read_text())
+    with pytest.raises(policies.RequestError) as refused:
+        policies.parse_request({**example, "unit_price": "-5"}, policy)
+    [(field, reason)] = refused.value.problems
+    draft = Draft(policy, "U09NADIA", TODAY, "fr")
+    assert request_problem(draft, refused.value, field, reason) == \
+        "prix : le montant doit être supérieur à zéro, pas négatif."
+    assert request_problem(Draft(policy, "U09NADIA", TODAY, "en"), refused.value, field, reason) == \
+        "price: the amount must be more than zero, not negative."
+
+
+def _placeholders(text: str) -> set:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def test_a_draft_says_its_problems_in_its_language(policy):

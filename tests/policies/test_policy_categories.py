@@ -31,7 +31,7 @@ def test_banned_categories_block_with_reason_and_alternative(kit, category, lang
     assert result.outcome == BLOCKED
     assert finding.severity == BLOCK
     assert finding.field == "category"
-    assert finding.source == rule.source
+    assert finding.source == kit.text(rule.source, language)
     kit.assert_worded(
         finding, "category_banned", language,
         kit.text(rule.name, language), kit.text(rule.reason, language), kit.text(rule.alternative, language),
@@ -48,7 +48,7 @@ def test_standing_offer_categories_block_naming_the_offer(kit, category):
     assert finding.severity == BLOCK
     assert finding.field == "category"
     assert finding.data["standing_offer"] == rule.standing_offer
-    assert finding.source == offer.source
+    assert finding.source == kit.text(offer.source)
     kit.assert_worded(
         finding, "category_standing_offer", "en",
         kit.text(rule.name), kit.text(offer.name), kit.text(offer.how_to_order),
@@ -86,7 +86,7 @@ def test_each_missing_requirement_blocks_on_its_own_field(kit, requirement):
     assert finding.severity == BLOCK
     assert finding.field == spec.field
     assert finding.data["requirement"] == requirement
-    assert finding.source == spec.source
+    assert finding.source == kit.text(spec.source)
     assert finding.message == kit.text(spec.message)  # no values in these texts
     assert result.outcome == BLOCKED
 

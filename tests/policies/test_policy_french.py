@@ -79,3 +79,14 @@ def test_a_language_the_pack_does_not_have_falls_back_to_the_default(kit):
     default = kit.rules.pack.default_language
     assert result.language == default
     kit.assert_worded(only(result, "needed_by"), "needed_by_past", default)
+
+
+def test_a_french_finding_cites_its_source_in_french(kit):
+    rules = kit.rules
+    french = kit.judge(needed_by=(ON - timedelta(days=1)).isoformat(), language="fr")
+    english = kit.judge(needed_by=(ON - timedelta(days=1)).isoformat())
+    assert only(french, "needed_by").source == rules.needed_by.source["fr"] == "Processus de micro-acquisition d'EDSC"
+    assert only(english, "needed_by").source == rules.needed_by.source["en"]
+    # Every finding, whatever its rule, carries the wording of its own language.
+    english_sources = {f.source for f in english.findings}
+    assert french.findings and not english_sources & {f.source for f in french.findings}

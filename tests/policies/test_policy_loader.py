@@ -40,8 +40,10 @@ def _the_problem_at(problems, line):
 def test_an_unknown_key(kit):
     problems, line = _refused(
         kit,
-        "    status: allowed\n    source: ESDC acquisition card quick reference guide\n  publications:",
-        "    status: allowed\n    colour: blue\n    source: ESDC acquisition card quick reference guide\n  publications:",
+        "    status: allowed\n    source:\n      en: ESDC acquisition card quick reference guide\n"
+        "      fr: Guide de référence rapide sur la carte d'achat d'EDSC\n  publications:",
+        "    status: allowed\n    colour: blue\n    source:\n      en: ESDC acquisition card quick reference guide\n"
+        "      fr: Guide de référence rapide sur la carte d'achat d'EDSC\n  publications:",
         "colour: blue",
     )
     problem = _the_problem_at(problems, line)
@@ -94,6 +96,31 @@ def test_a_missing_french_text(kit):
     problem = _the_problem_at(problems, line)
     assert problem.path == "categories.office_supplies.name"
     assert "fr" in problem.message and "missing" in problem.message
+
+
+def test_a_source_missing_its_french_wording(kit):
+    # A plain string is the default language's wording only: refused in a bilingual pack, like any text.
+    old = "  source:\n    en: ESDC micro-acquisition process\n    fr: Processus de micro-acquisition d'EDSC\n"
+    problems, line = _refused(kit, old, "  source: ESDC micro-acquisition process\n",
+                              "source: ESDC micro-acquisition process")
+    problem = _the_problem_at(problems, line)
+    assert (problem.path, problem.message) == ("needed_by.source", "missing the fr text")
+    problems, line = _refused(kit, old, "  source: {en: ESDC micro-acquisition process}\n",
+                              "source: {en: ESDC micro-acquisition process}")
+    assert _the_problem_at(problems, line).path == "needed_by.source"
+
+
+def test_a_source_too_short_in_one_language(kit):
+    problems, line = _refused(kit, "    fr: Processus de micro-acquisition d'EDSC\n", "    fr: EX\n", "fr: EX")
+    problem = _the_problem_at(problems, line)
+    assert (problem.path, problem.message) == ("needed_by.source.fr", "must be 3 to 500 characters, not 2")
+
+
+def test_a_one_language_pack_cites_its_sources_in_plain_text():
+    us = load_policy(Path(policies.__file__).parent / "us-far.yml")
+    assert us.rules.pack.languages == ["en"]
+    source = us.rules.needed_by.source
+    assert source.get_text("en", "en").startswith("Agency purchase card procedures")
 
 
 def test_a_message_using_an_unknown_value(kit):

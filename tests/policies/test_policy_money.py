@@ -8,7 +8,7 @@ from babel.numbers import format_currency, get_group_symbol
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from policies.money import AmountError, cents, format_money, max_pretax, parse_amount, tax_on
+from policies.money import REASONS, AmountError, cents, format_money, max_pretax, parse_amount, tax_on
 from policy_kit import tax_exact, total_exact
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,6 +133,30 @@ def test_bad_amount_reasons_say_what_is_wrong():
         parse_amount("0")
     with pytest.raises(AmountError, match="1,234.50"):  # the hint shows how to type it in en_CA
         parse_amount("1.234,50")
+
+
+@pytest.mark.parametrize("value, code, values", [
+    ("-5", "negative", {}), ("0", "zero", {}), ("1e9", "scientific", {"example": Decimal("1500.00")}),
+    ("abc", "not_an_amount", {"text": "abc"}), ("1.234,50", "unreadable", {"text": "1.234,50", "example": Decimal("1234.50")}),
+    ("", "missing", {}), ("NaN", "not_a_number", {"text": "NaN"}), ("1" * 41, "too_long", {}),
+    (Decimal("NaN"), "not_real", {}), ("1,000,000,000", "too_large", {}), ("5²", "not_digits", {"text": "5²"}),
+    ([], "not_text", {"kind": "list"}),
+])
+def test_a_refusal_names_its_reason_by_code_with_the_values_to_word_it(value, code, values):
+    # The reason by code and values, so a reader of any language can be told; the figures are
+    # left as Decimals for the reader's locale, and str() is the English wording.
+    with pytest.raises(AmountError) as info:
+        parse_amount(value)
+    assert (info.value.code, info.value.values) == (code, values)
+    assert str(info.value) == REASONS[code].format(**{k: format_money(v, symbol=False) if isinstance(v, Decimal) else v
+                                                      for k, v in values.items()})
+
+
+def test_the_english_reason_writes_its_example_the_way_the_amount_was_read():
+    with pytest.raises(AmountError) as info:
+        parse_amount("1.234,50", locale="fr_CA")
+    assert info.value.values["example"] == Decimal("1234.50")
+    assert str(info.value).endswith(format_money(Decimal("1234.50"), locale="fr_CA", symbol=False))
 
 
 @SETTINGS

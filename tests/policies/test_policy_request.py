@@ -135,3 +135,14 @@ def test_parsed_requests_cannot_be_changed(kit):
     request = kit.request()
     with pytest.raises(TypeError):
         request.unit_price = Decimal("1")
+
+
+@pytest.mark.parametrize("value, code", [("-5", "negative"), ("12 €", "other_currency"), (-5, "negative"),
+                                         (Decimal("1e12"), "too_large")])
+def test_a_refused_unit_price_keeps_the_amount_readers_code(kit, value, code):
+    # Read as text by parse_request or as a number by the model: either way the caller can word it.
+    with pytest.raises(RequestError) as info:
+        kit.request(unit_price=value)
+    assert list(info.value.amounts) == ["unit_price"]
+    assert info.value.amounts["unit_price"].code == code
+    assert dict(info.value.problems)["unit_price"] == str(info.value.amounts["unit_price"])
