@@ -21,12 +21,12 @@ from typing import List, Optional, Sequence, Tuple
 KNOWN_SUPPLIERS = ["Staples", "Best Buy", "Indigo", "Grand & Toy", "Costco", "Bureau en Gros", "Amazon", "Walmart",
                    "Canadian Tire", "Home Depot", "Chapters", "Dollarama", "London Drugs", "Office Depot", "Lee Valley",
                    "Rona", "Uline", "Canada Computers", "Mountain Equipment Company", "Sport Chek"]
-# Made-up names the dialogue mishandles when typed as the answer to "Who will you buy it from?"
-# (checked on 400 names, 2026-11-25): "Ganner" is taken for "cancel" and the answers are cleared;
-# "Mexpulti" and "Kilpuxmi" get the in-form help every time (so did "Mulnus" and "Monselpas"
-# with the English-only model). Dialogue bugs, reported in bench/README.md; left out so that every
-# simulated purchase can finish. Any other name the dialogue refuses shows as an error.
-REFUSED_BY_DIALOGUE = frozenset({"Ganner", "Mexpulti", "Kilpuxmi", "Mulnus", "Monselpas"})
+# Made-up names the dialogue mishandles when typed as the answer to "Who will you buy it from?",
+# left out so that every simulated purchase can finish (report them in bench/README.md). None since
+# the detour check (dialogues/nlu_detours.py): "Ganner", "Mexpulti", "Kilpuxmi", "Mulnus" and
+# "Monselpas" were taken for cancel or help; all 400 names complete (checked 2026-12-02). Any
+# name the dialogue refuses shows as an error.
+REFUSED_BY_DIALOGUE: frozenset = frozenset()
 COST_CENTRES = ("100200", "100300")  # approved by U01AMINA and U04KWAME (policies/esdc.yml)
 UNIT_PRICE = 12
 OPENING = "I need to buy {quantity} boxes of pens from {supplier} for ${unit_price} each"

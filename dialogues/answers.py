@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import dateparser
 import parsedatetime
 from dateutil import parser as isoparser
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from policies import AmountError, LoadedPolicy, parse_amount
 from policies.request import MAX_QUANTITY
@@ -96,22 +96,15 @@ def read_amount(text: object, locale: str = "en_CA", currency: str = "CAD") -> D
         except AmountError as exc:
             reason = exc
             break  # the first number is the price; a later one is not a better guess
-    if not any(ch.isdigit() for ch in raw) or "is not an amount" in str(reason):
+    if not any(ch.isdigit() for ch in raw) or reason.code == "not_an_amount":
         raise AnswerError("price_not_found", text=_short(raw))
-    raise AnswerError("price_unreadable", text=_short(raw), reason=_amount_reason(reason))
+    raise AnswerError("price_unreadable", text=_short(raw), reason=amount_reason(reason))
 
 
-# The policy's amount reader explains a refusal in English; the same reasons, to be said in any
-# language (texts.yml), recognised by their words.
-_AMOUNT_REASONS = (("negative", "amount_negative"), ("more than zero", "amount_zero"), ("too large", "amount_too_large"),
-                   ("scientific", "amount_scientific"), ("not a number", "amount_not_a_number"),
-                   ("real number", "amount_not_a_number"), ("too long", "amount_too_long"))
-
-
-def _amount_reason(error: AmountError) -> Phrase:
-    said = str(error)
-    key = next((key for words, key in _AMOUNT_REASONS if words in said), "amount_other")
-    return Phrase(key, detail=said)  # English keeps the reader's own words
+def amount_reason(error: AmountError) -> Phrase:
+    """Why the policy's amount reader refused an amount, to be said in the requester's language:
+    texts.yml words each of its codes (amount_<code>) with the values it gives."""
+    return Phrase(f"amount_{error.code}", **error.values)
 
 
 _DATE_LIKE = re.compile(r"\d\s?[-/]\s?\d{1,2}\s?[-/]\s?\d")
@@ -313,8 +306,19 @@ def read_yes_no(text: object, intent: Optional[str] = None, allow_unknown: bool 
 
 # -- choices from the policy -------------------------------------------------------------------
 
+# Codes ("ON", "NT", "100200") are matched as written, never by a close spelling: a made-up word or
+# a number is always near some code ("Atlantide" holds "nt", "1" is in "100200").
+MIN_FUZZY_LABEL = 4
+# Typed words that begin a name: "ont" is Ontario, "1002" is cost centre 100200.
+MIN_PREFIX = 3
+# Short words that initials skip: "Prince Edward Island" is PEI, "Terre-Neuve-et-Labrador" T.-N.-L.
+_INITIALS_SKIP = {"and", "of", "the", "et", "de", "du", "des", "la", "le"}
+
+
 def choose(text: object, options: Dict[str, Sequence[str]], cutoff: int = 85) -> Optional[str]:
-    """The option id an answer names: its id, one of its names, or a close spelling of one."""
+    """The option id an answer names: its id or one of its names as written, a number that begins
+    exactly one numeric id, the start or the initials of a name, or a close spelling of a name.
+    An answer as close to two options as to one names neither."""
     raw = folded(text)
     if not raw:
         return None
@@ -322,13 +326,49 @@ def choose(text: object, options: Dict[str, Sequence[str]], cutoff: int = 85) ->
     for option, labels in options.items():
         for label in (option, *labels):
             label = folded(label)
-            if label == raw:
+            if label == raw or (_compact(raw) and _compact(label) == _compact(raw)):  # "N.S.", "Pay Pal"
                 return option
             names.append((label, option))
-    best = process.extractOne(raw, [n for n, _ in names], scorer=fuzz.WRatio, score_cutoff=cutoff)
-    if best is None:
+    if re.fullmatch(r"[\d\s]+", raw):  # a number only names a code it begins: "1" is not 100200
+        digits = raw.replace(" ", "")
+        begun = {option for label, option in names if label.isdigit() and label.startswith(digits)}
+        return begun.pop() if len(digits) >= MIN_PREFIX and len(begun) == 1 else None
+    said = set(re.findall(r"\w+", raw))
+    coded = {option for label, option in names if any(ch.isdigit() for ch in label) and label in said}
+    if len(coded) == 1:  # "cc 100300", the button's title "100200 Digital Service"
+        return coded.pop()
+    scores: Dict[str, float] = {}
+    for label, option in names:
+        if len(label) >= MIN_FUZZY_LABEL:
+            scores[option] = max(scores.get(option, 0.0), _closeness(raw, label))
+    if not scores:
         return None
-    return names[best[2]][1]
+    top = max(scores.values())
+    best = [option for option, score in scores.items() if score == top]
+    return best[0] if top >= cutoff and len(best) == 1 else None
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _closeness(raw: str, label: str) -> float:
+    """0-100: how surely a folded answer names a folded name of at least MIN_FUZZY_LABEL letters."""
+    score = max(fuzz.ratio(raw, label), fuzz.ratio(_compact(raw), _compact(label)),  # "Ontaroi", "Pay Pall"
+                fuzz.token_sort_ratio(raw, label))  # "supplies office"
+    if len(raw) >= MIN_PREFIX and label.startswith(raw):  # "ont", "newfoundland"
+        score = max(score, 90)
+    if len(raw) >= MIN_FUZZY_LABEL and re.search(rf"(?<!\w){re.escape(raw)}", label):  # "scotia", "edward island"
+        score = max(score, 90)
+    if len(raw) >= 5:  # the start of a name, misspelt: "benefit delivery"
+        score = max(score, fuzz.ratio(raw, label[: len(raw)]) * 0.95)
+    if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", raw):  # "delivered in Ontario"
+        score = max(score, 90)
+    letters = _compact(raw)
+    words = [w for w in re.split(r"[\s-]+", label) if w and w not in _INITIALS_SKIP]
+    if len(letters) >= 3 and letters.isalpha() and letters == "".join(w[0] for w in words):  # "PEI", "T.-N.-L."
+        score = max(score, 95)
+    return score
 
 
 def category_options(policy: LoadedPolicy) -> Dict[str, List[str]]:

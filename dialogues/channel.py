@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import httpx
@@ -31,6 +32,11 @@ rasa_speedups.install()  # `rasa run` loads this channel (credentials.yml): see 
 
 MAX_MESSAGE = 10_000  # characters; Slack allows 40,000, no purchase answer needs a tenth of that
 MAX_SENDER = 200
+# Rasa's own commands typed by a person (no button of ours sends them). "/restart" and
+# "/session_start" would wipe the conversation without a word, and "/back" undo an answer behind
+# the form's back: each is taken as asking to cancel, which asks first and keeps the answers on No.
+TYPED_COMMANDS = re.compile(r"^\s*/(?:restart|session_start|back)\b", re.IGNORECASE)
+CANCEL = "/cancel"
 HEALTH_TIMEOUT_S = 2.0  # to connect: a stopped action server refuses at once
 # To answer once connected. The action server answers /health on the same event loop that runs the
 # actions, so under load it answers late, not never: with 2 s, 50 requesters at once were told it
@@ -90,6 +96,8 @@ class MicrobuyRestInput(RestInput):
             if not await self._action_server_up(request):
                 log.error("action server not answering; message from %s not processed", sender)
                 return response.json(_reply(request, sender, DOWN))
+            if TYPED_COMMANDS.match(text):
+                text = CANCEL
             _no_blank_conversations(request)
             collector = CollectingOutputChannel()
             try:

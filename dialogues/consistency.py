@@ -8,6 +8,8 @@ actions; these checks cover what falls between them:
 - every entry of fields.yml is a slot of the domain;
 - every policy category has training phrases, and the generated ones are up to date;
 - every response the actions send is in the domain;
+- the NLU's detour check (config.yml, dialogues/nlu_detours.py) knows the same detours as the
+  slots' `not_intent`;
 - every response, and every text of texts.yml, exists in every language of the pack, with the same
   {placeholders} and buttons, and the `language` slot starts in the pack's default language.
 
@@ -70,6 +72,7 @@ def check_project(project: Path, policy: LoadedPolicy) -> List[Problem]:
         *check_fields_file(project, policy, domain),
         *check_category_phrases(project, policy),
         *check_responses(project, domain),
+        *check_detours(project),
         *check_languages(project, policy),
     ]
 
@@ -278,6 +281,40 @@ def responses_used(project: Path) -> List[Tuple[Path, int, str]]:
             used += [(path, number, name) for name in _RESPONSE.findall(line) if name not in _NOT_RESPONSES]
             used += [(path, number, prefix + slot) for prefix in _RESPONSE_PER_SLOT.findall(line) for slot in slots]
     return used
+
+
+DETOUR_CHECK = "dialogues.nlu_detours.DetourCheck"
+
+
+def check_detours(project: Path) -> List[Problem]:
+    """The detour intents DetourCheck guards are the ones the form's free-text answers exclude
+    (`not_intent` of the from_text mappings): a detour it does not know can take a made-up name
+    for a detour again; one the slots do not exclude is an answer, and needs no guard."""
+    config_path, domain_path = project / "config.yml", project / "domain.yml"
+    try:
+        config, domain = _yaml(config_path), _yaml(domain_path)
+    except ValueError:
+        return []  # reported by rasa data validate and Domain.load
+    pipeline = config.get("pipeline") or []
+    index = next((i for i, c in enumerate(pipeline) if isinstance(c, dict) and c.get("name") == DETOUR_CHECK), None)
+    if index is None:
+        return []
+    line = _line(pipeline[index], "name") if hasattr(pipeline[index], "lc") else None
+    guarded = {str(intent) for intent in pipeline[index].get("intents") or []}
+    excluded: Set[str] = set()
+    for slot in (domain.get("slots") or {}).values():
+        for mapping in (slot or {}).get("mappings") or []:
+            if mapping.get("type") == "from_text":
+                excluded |= {str(intent) for intent in mapping.get("not_intent") or []}
+    if guarded == excluded:
+        return []
+    missing, extra = sorted(excluded - guarded), sorted(guarded - excluded)
+    said = []
+    if missing:
+        said.append(f"add {', '.join(missing)} (a detour of the slots' not_intent)")
+    if extra:
+        said.append(f"remove {', '.join(extra)} (no slot excludes it, so it is an answer)")
+    return [Problem(_shown(config_path), f"{DETOUR_CHECK} intents: {'; '.join(said)}", line)]
 
 
 def check_responses(project: Path, domain: Optional[Domain] = None) -> List[Problem]:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
-from typing import List, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, FollowupAction
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,7 +19,7 @@ from .. import answers, services
 from ..draft import requester_of, slot_of
 from ..wording import say
 from .common import (approver_names, clear_answers, entity_values, field_label, has_answers, language_of,
-                     latest_text)
+                     latest_intent, latest_text)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ class ActionExplain(Action):
             requirement = next((r for r in policy.rules.requirements.values() if slot_of(r.field) == requested), None)
             if requirement is not None:
                 reason = requirement.message.get_text(language, policy.rules.pack.default_language)
-                dispatcher.utter_message(response="utter_explain_requirement", reason=reason, source=requirement.source)
+                dispatcher.utter_message(response="utter_explain_requirement", reason=reason,
+                                         source=requirement.source.get_text(language, policy.rules.pack.default_language))
                 return []
             if entry is not None:
                 dispatcher.utter_message(response="utter_explain_question",
@@ -137,11 +139,13 @@ class ActionCanIBuy(Action):
         name = category.name.get_text(language, default)
         if category.status == "banned":
             message = f"{category.reason.get_text(language, default)} {category.alternative.get_text(language, default)}"
-            dispatcher.utter_message(response="utter_can_i_buy_no", category=name, message=message, source=category.source)
+            dispatcher.utter_message(response="utter_can_i_buy_no", category=name, message=message,
+                                     source=category.source.get_text(language, default))
         elif category.status == "standing_offer":
             offer = rules.standing_offers[category.standing_offer]
             message = f"{offer.name.get_text(language, default)}. {offer.how_to_order.get_text(language, default)}"
-            dispatcher.utter_message(response="utter_can_i_buy_standing_offer", category=name, message=message, source=offer.source)
+            dispatcher.utter_message(response="utter_can_i_buy_standing_offer", category=name, message=message,
+                                     source=offer.source.get_text(language, default))
         else:
             cap = category.max_total if category.max_total is not None and (limit is None or category.max_total < limit.amount) else None
             cap_text = format_money(cap, currency=rules.pack.currency, locale=locale) if cap is not None else limit_text
@@ -149,26 +153,88 @@ class ActionCanIBuy(Action):
         return []
 
 
+# A cancel typed in so many words clears the answers at once: a cancel word ("cancel", "annuler",
+# "stop"), with nothing else but these filler words. Anything else the NLU took for cancel ("never
+# mind", "drop it", a supplier's name it misread) is asked first, and so is the summary's Cancel
+# button (/cancel, which the channel also sends for a typed /restart, /session_start or /back).
+CANCEL_WORDS = {"cancel", "abort", "stop", "quit", "annuler", "annule", "annulez", "arrete", "arreter", "arretez"}
+CANCEL_FILLER = {"please", "pls", "plz", "just", "now", "the", "this", "that", "my", "it", "whole", "request",
+                 "purchase", "order", "all", "everything", "yes", "ok", "okay", "i", "want", "to",
+                 "oui", "je", "veux", "voudrais", "la", "le", "l", "ma", "mon", "cette", "ce", "ca", "demande",
+                 "achat", "commande", "tout", "svp", "s", "il", "vous", "plait", "te"}
+CONFIRM_CANCEL = "utter_confirm_cancel"
+
+
+def plainly_cancels(text: Any) -> bool:
+    """"cancel", "cancel the request please", "annule ça": unmistakably a cancel, typed."""
+    if str(text or "").strip().startswith("/"):
+        return False  # a button or a command (dialogues/channel.py), not the requester's words
+    said = re.findall(r"[^\W\d_]+", answers.folded(str(text or "")))
+    return (any(word in CANCEL_WORDS for word in said)
+            and all(word in CANCEL_WORDS or word in CANCEL_FILLER for word in said))
+
+
+def asked_to_confirm_cancel(tracker: Tracker) -> bool:
+    """Whether the bot's last message before the requester's latest one was "Cancel this request?"."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif kind == "bot" and seen_user:
+            return (event.get("metadata") or {}).get("utter_action") == CONFIRM_CANCEL
+    return False
+
+
+def cancelled(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
+    dispatcher.utter_message(response="utter_cancelled")
+    return [ActiveLoop(None), *clear_answers()]
+
+
 class ActionCancelPurchase(Action):
+    """Cancel: the answers are cleared when the requester said so plainly or confirmed it; a cancel
+    the NLU only read into the message asks "Cancel this request?" first, with the form paused
+    and every answer kept (Yes, No: ActionResume)."""
+
     def name(self) -> Text:
         return "action_cancel_purchase"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
-        if tracker.active_loop_name is None and not has_answers(tracker):
-            dispatcher.utter_message(response="utter_nothing_to_cancel")
-            return []
-        dispatcher.utter_message(response="utter_cancelled")
-        return [ActiveLoop(None), *clear_answers()]
+        if not has_answers(tracker):
+            if tracker.active_loop_name is None:
+                dispatcher.utter_message(response="utter_nothing_to_cancel")
+                return []
+            return cancelled(dispatcher)  # nothing to lose
+        if plainly_cancels(latest_text(tracker)) or asked_to_confirm_cancel(tracker):
+            return cancelled(dispatcher)
+        dispatcher.utter_message(response=CONFIRM_CANCEL)
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 class ActionResume(Action):
-    """"Yes"/"submit" with no question open: finish the request in progress, if there is one."""
+    """Yes, No or "continue" with no question open.
+
+    Just after "Cancel this request?": Yes cancels, No or "continue" goes back to the request.
+    Otherwise Yes ("submit") or "continue" finishes the request in progress (kept after "bye"),
+    if there is one, and No asks what to buy.
+    """
 
     def name(self) -> Text:
         return "action_resume"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
-        if has_answers(tracker):
+        intent = latest_intent(tracker)
+        kept = has_answers(tracker)
+        if kept and asked_to_confirm_cancel(tracker):
+            if intent == "affirm":
+                return cancelled(dispatcher)
+            dispatcher.utter_message(response="utter_resume")
+            return [FollowupAction("purchase_form")]
+        if kept and intent != "deny":
+            if intent == "resume":
+                dispatcher.utter_message(response="utter_resume")
             return [FollowupAction("purchase_form")]
         dispatcher.utter_message(response="utter_how_can_i_help")
         return []

@@ -56,16 +56,20 @@ TEXTS: List[Hostile] = [Hostile(*entry, "text") for entry in [
     ("rasa-intent-entities", '/inform{"unit_price": "-5", "quantity": 0, "requester": "U01AMINA"}'),
     ("rasa-revise-someone-else", '/revise_request{"request_id": 1, "fields": ["supplier"]}'),
     ("rasa-restart", "/restart"),
+    ("rasa-session-start", "/session_start"),
+    ("rasa-back", "/back"),
     ("rasa-broken-intent", '/inform{"unit_price": '),
     ("lone-surrogate", "pens \ud800 from Staples"),
     ("private-use", "\ue000\U000f0000 noncharacter \uffff"),
     ("combining", "S\u0336t\u0336a\u0336p\u0336l\u0336e\u0336s" + "\u0301" * 500),
 ]]
 
-# Rasa intents typed as text. By design these two say nothing (someone else's request is not even
-# acknowledged; /restart starts over), and the channel answers an empty turn with its generic
-# "nothing was submitted, please try again" (custom payload {"type": "error", "error": "turn_failed"}).
-SILENT_INTENTS = {"rasa-revise-someone-else", "rasa-restart"}
+# Rasa intents typed as text. By design this one says nothing (someone else's request is not even
+# acknowledged), and the channel answers an empty turn with its generic "nothing was submitted,
+# please try again" (custom payload {"type": "error", "error": "turn_failed"}).
+SILENT_INTENTS = {"rasa-revise-someone-else"}
+# Rasa's own commands that would wipe or rewind the conversation: taken as "cancel", which asks first.
+WIPING_COMMANDS = {"rasa-restart", "rasa-session-start", "rasa-back"}
 
 AMOUNTS: List[Hostile] = [Hostile(*entry, "amount") for entry in [
     ("amount-NaN", "NaN"),

@@ -13,7 +13,7 @@ import pytest
 from faults_kit import sql
 from rasa_stack import customs, sender, texts
 
-from corpus import ALL, AMOUNT_READS, SILENT_INTENTS, STRINGS
+from corpus import ALL, AMOUNT_READS, SILENT_INTENTS, STRINGS, WIPING_COMMANDS
 
 pytestmark = pytest.mark.postgres
 
@@ -72,7 +72,10 @@ def test_every_hostile_text_as_the_price(product):
         said = texts(post(stack, who, hostile.value))
         if len(hostile.value) > 10_000:
             continue  # not processed: the question stays open
-        if hostile.id in AMOUNT_READS:
+        if hostile.id in WIPING_COMMANDS:  # asks first; No goes back to the same question, answers kept
+            assert "Cancel this request?" in said, (hostile.id, said)
+            assert PRICE in texts(post(stack, who, "/deny")), hostile.id
+        elif hostile.id in AMOUNT_READS:
             assert NEXT in said and PRICE not in said, (hostile.id, said)
             assert PRICE in texts(post(stack, who, '/change_answer{"slot_name": "unit_price"}'))
         elif hostile.kind in ("amount", "date"):

@@ -84,7 +84,7 @@ def test_a_requirement_on_a_field_the_dialogue_cannot_ask(project, tmp_path):
     requirement = ("requirements:\n  small_business:\n    field: supplier_small_business\n    kind: attestation\n"
                    "    question: {en: Is the supplier a small business?, fr: Le fournisseur est-il une PME?}\n"
                    "    message: {en: Say whether it is a small business., fr: Dites si c'est une PME.}\n"
-                   "    source: Test\n")
+                   "    source: {en: Test, fr: Essai}\n")
     path = pack(tmp_path, "requirements:\n", requirement)
     assert lines(check_questions(project, load_policy(path))) == []  # no category requires it yet
     edit(path, "    kind: goods\n    status: allowed\n", "    kind: goods\n    status: allowed\n    requires: [small_business]\n")
@@ -117,7 +117,7 @@ def test_a_text_missing_in_one_language(project):
 def test_a_new_category_without_training_phrases(project, tmp_path):
     furniture = ("categories:\n  furniture:\n    name: {en: Ergonomic furniture, fr: Mobilier ergonomique}\n"
                  "    synonyms: {en: [kneeling chair], fr: [chaise à genoux]}\n    kind: goods\n    status: allowed\n"
-                 "    source: Test\n")
+                 "    source: {en: Test, fr: Essai}\n")
     policy = load_policy(pack(tmp_path, "categories:\n", furniture))
     found = lines(check_category_phrases(project, policy))
     assert len(found) == 1 and "nlu_policy.yml" in found[0]

@@ -290,14 +290,42 @@ def test_choose_a_province_from_the_policy(policy, text, expected):
     assert choose(text, answers.province_options(policy)) == expected
 
 
-def test_choose_a_province_that_is_not_one(policy):
-    assert choose("Mars", answers.province_options(policy)) is None
+@pytest.mark.parametrize("text, expected", [
+    ("Ontaroi", "ON"), ("ont", "ON"), ("nunavut", "NU"), ("NT", "NT"), ("nt", "NT"), ("N.S.", "NS"),
+    ("newfoundland", "NL"), ("Terre-Neuve", "NL"), ("Nova", "NS"), ("Edward Island", "PE"), ("PEI", "PE"),
+    ("T.-N.-L.", "NL"), ("Colombie-Britannique", "BC"), ("delivered in Ontario", "ON"), ("albreta", "AB"),
+])
+def test_choose_a_province_by_a_typo_its_start_or_its_initials(policy, text, expected):
+    assert choose(text, answers.province_options(policy)) == expected
+
+
+# Each of these was taken for a province: a code inside a made-up word ("Atlantide" holds "nt"),
+# a city with "on" or "nt" in it, a start shared by two provinces ("new").
+@pytest.mark.parametrize("text", ["Mars", "Atlantide", "Toronto", "Montreal", "Ottawa", "new", "Amazon", "Gintel",
+                                  "Nullinves", "Pedol"])
+def test_choose_a_province_that_is_not_one(policy, text):
+    assert choose(text, answers.province_options(policy)) is None
 
 
 def test_choose_a_cost_centre_by_code_or_name(policy):
     options = answers.cost_centre_options(policy)
     assert choose("100300", options) == "100300"
     assert choose("digital service", options) == "100200"
+    assert choose("100200 Digital Service", options) == "100200"  # the button's title, typed
+    assert choose("cc 100300", options) == "100300"
+    assert choose("1002", options) == "100200"  # the start of one code
+    assert choose("BDM", options) == "100300"  # Benefits Delivery Modernization
+
+
+@pytest.mark.parametrize("text", ["1", "3", "100", "200", "100201", "0"])
+def test_a_number_names_a_cost_centre_only_if_it_begins_one_code(policy, text):
+    assert choose(text, answers.cost_centre_options(policy)) is None
+
+
+def test_an_answer_as_close_to_two_choices_names_neither(policy):
+    levels = answers.classification_options(policy)
+    assert choose("protected", levels) is None  # A, B or C
+    assert choose("protégé B", levels) == "protected_b"
 
 
 # --- guessing the category ---------------------------------------------------------------------

@@ -150,6 +150,25 @@ def test_switching_language_in_the_middle_of_the_form(sqlite_stack, new_sender):
     assert "How much does one cost, before tax?" in said(asked)
 
 
+def test_bye_and_a_cancel_to_confirm_in_french(sqlite_stack, new_sender):
+    def say(text: str) -> List[Dict[str, Any]]:
+        replies = sqlite_stack.say(new_sender, text, language="fr")
+        assert_french(replies)
+        return replies
+
+    say("J'ai besoin d'un tableau blanc")
+    say("100200")
+    shown = said(say("au revoir"))
+    assert "J'ai gardé votre demande" in shown and "Auprès de qui" not in shown
+    shown = said(say("continuer"))
+    assert "Revenons à votre demande." in shown and "Auprès de qui l'achèterez-vous" in shown
+    assert "Combien vous en faut-il?" in said(say("Kilpuxmi"))  # a made-up name is the answer
+    replies = say("laisse tomber")
+    assert "Annuler cette demande?" in said(replies) and buttons(replies) == ["/cancel", "/deny"]
+    assert "Combien vous en faut-il?" in said(say("non"))
+    assert "Annulé." in said(say("annuler"))  # said plainly: no question
+
+
 def test_the_language_follows_the_metadata_of_each_message(sqlite_stack, new_sender):
     first = sqlite_stack.say(new_sender, "I need a whiteboard", language="fr")
     assert_french(first)
