@@ -5,7 +5,13 @@ import pytest
 
 from storage.migrate import upgrade
 
+import cross_validation
 from rasa_stack import METRICS, RasaStack, sender, train_model
+
+
+def pytest_collection_finish(session):
+    if any(item.nodeid.endswith(cross_validation.TEST_ID) for item in session.items):
+        cross_validation.start()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,6 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import cross_validation
 from dialogues.training import rasa_env
 from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by_language
 from rasa_stack import BIN, DIALOGUES, METRICS, ROOT
@@ -59,28 +60,26 @@ def test_a_wrong_story_does_fail(dialogue_model, tmp_path):
     assert result.returncode != 0
 
 
-def test_nlu_cross_validation_f1(tmp_path):
-    # --successes: every prediction is written (successes and errors), to score each language.
-    result = rasa("test", "nlu", "--config", "config.yml", "--nlu", "data", "--cross-validation", "--folds", "3",
-                  "--successes", "--no-plot", "--out", str(tmp_path))
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    intents = json.loads((tmp_path / "intent_report.json").read_text())
+def test_nlu_cross_validation_f1():
+    code, output, out = cross_validation.results()  # started when the run began (cross_validation.py)
+    assert code == 0, output
+    intents = json.loads((out / "intent_report.json").read_text())
     f1 = intents["weighted avg"]["f1-score"]
     weak = {name: round(v["f1-score"], 2) for name, v in intents.items()
             if isinstance(v, dict) and "f1-score" in v and name not in ("accuracy", "macro avg", "weighted avg")
             and name != "micro avg" and v["f1-score"] < 0.9}
     entity_lines = []
     entity_f1 = {}
-    for report in sorted(tmp_path.glob("*Extractor_report.json")):
+    for report in sorted(out.glob("*Extractor_report.json")):
         data = json.loads(report.read_text())
         entity_f1[report.stem] = data["weighted avg"]["f1-score"]
         entity_lines.append(f"{report.stem.replace('_report', '')}: weighted F1 {entity_f1[report.stem]:.3f}")
-    METRICS.append(f"NLU 3-fold cross-validation: intent weighted F1 {f1:.3f}"
+    METRICS.append(f"NLU {cross_validation.FOLDS}-fold cross-validation: intent weighted F1 {f1:.3f}"
                    + (f" (below 0.9: {weak})" if weak else ""))
     METRICS.extend(entity_lines)
     languages = example_languages(DIALOGUES / "data")
-    by_language = intent_f1_by_language(tmp_path, languages)
-    entities_by_language = entity_f1_by_language(tmp_path, "CRFEntityExtractor", languages)
+    by_language = intent_f1_by_language(out, languages)
+    entities_by_language = entity_f1_by_language(out, "CRFEntityExtractor", languages)
     for language, (score, count) in by_language.items():
         entity_score, entity_count = entities_by_language.get(language, (0.0, 0))
         METRICS.append(f"  {language}: intent weighted F1 {score:.3f} ({count} examples), CRFEntityExtractor "
