@@ -491,7 +491,7 @@ class Up:
         if (MODELS / f"{name}.tar.gz").exists():
             self.console.say(f"[3/{steps}] dialogue model up to date ({name})")
         else:
-            self.console.say(f"[3/{steps}] dialogue model: training, about 20 s…")
+            self.console.say(f"[3/{steps}] dialogue model: training, about 40 s…")
         try:
             trained = train(policy_file)
         except TrainingFailed as exc:
