@@ -60,7 +60,7 @@ class RasaStack:
         self.actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "dialogues.actions",
                                                "-p", str(self.actions_port)])
         if wait:
-            self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+            self._wait_actions()
 
     def start_rasa(self) -> None:
         self.rasa = self._spawn("rasa", [
@@ -70,13 +70,16 @@ class RasaStack:
         ])
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "rasa")
 
+    def _wait_actions(self) -> None:
+        self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+
     def start(self) -> "RasaStack":
         # Both at once: Rasa asks the action server only when a message comes, by which time both
         # answered their health checks. Starting one after the other cost the action server's start.
         try:
             self.start_actions(wait=False)
             self.start_rasa()
-            self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+            self._wait_actions()
         except BaseException:
             self.stop()  # nothing left running when either fails to start
             raise
