@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import timezone
+from datetime import date, timezone
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
-from policies import LoadedPolicy
+import workflow
+from policies import LoadedPolicy, format_money
 
 from .justification import localized_evaluation, render_justification
 from .language import Languages
@@ -87,9 +88,11 @@ def read_button_value(value: Any) -> Tuple[int, int, int]:
 class Approvals:
     def __init__(self, sessions: sessionmaker, policy: Callable[[], LoadedPolicy],
                  approved_message: Optional[Callable[..., List[dict]]] = None,
-                 languages: Optional[Languages] = None):
+                 languages: Optional[Languages] = None, today: Optional[Callable[[], date]] = None):
         self.sessions = sessions
         self.policy = policy
+        # The day a decision is checked on (delegations, the policy in force); tests pin it.
+        self.today = today or (lambda: workflow.today(self.policy()))
         self.languages = languages or Languages(sessions, policy)
         # The requester's DM on final approval, with what to do next (delivery.AfterApproval).
         self.approved_message = approved_message
@@ -102,41 +105,89 @@ class Approvals:
     def post_for_approval(self, client: WebClient, request_id: int,
                           changes: Optional[Dict[str, Any]] = None) -> None:
         """Post the request's justification with decision buttons for its current step, in the
-        language of the step's first approver; after a revision, with what changed."""
+        language of the step's first approver; after a revision, with what changed, and the
+        previous revision's post loses its buttons and points to the new one."""
         policy = self.policy()
         with reading(self.sessions) as session:
             req = storage.get_request(session, request_id)
         if req.status == storage.Status.APPROVED.value:
-            # Changed after approval but within it (storage kept it approved): nothing to
-            # decide; the requester gets the buttons for the new revision.
-            reference, requester, revision = req.reference, req.requester, req.revision
-            language = self.languages.of(requester, client)
-            blocks = (self.approved_message(reference, request_id, revision, language=language)
-                      if self.approved_message else None)
-            text = t("approvals.still_approved", language, reference=reference)
-            if blocks:
-                blocks[0]["text"]["text"] = text
-            dm = client.conversations_open(users=requester)["channel"]["id"]
-            client.chat_postMessage(channel=dm, text=text, **({"blocks": blocks} if blocks else {}))
+            self._approval_kept(client, req, policy, changes or {})
             return
+        if changes is not None:
+            self._supersede(client, req)
         channel = policy.rules.approval.cost_centres[req.cost_centre].channel
         language = self.post_language(client, req)
         with reading(self.sessions) as session:
             blocks, text = self._post(session, req, policy, language)
         if changes:
-            lines = [t("approvals.change_line", language, field=field_label(f, language), old=old or "—",
-                       new=new or "—") for f, (old, new) in sorted(changes.items())]
-            blocks.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text":
-                          t("approvals.revised", language, revision=req.revision) + "\n" + "\n".join(lines)[:2800]}})
+            blocks.insert(0, self._changes_block(t("approvals.revised", language, revision=req.revision), changes,
+                                                 language))
             blocks = blocks[:50]
         posted = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False,
                                          unfurl_media=False)
         try:
             with self.sessions.begin() as session:
                 storage.set_approval_post(session, request_id, channel=posted["channel"], ts=posted["ts"])
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             # The post stands and its buttons work; only later in-place updates (escalation) miss it.
             log.exception("could not remember the approval post of request %s", request_id)
+
+    @staticmethod
+    def _changes_block(heading: str, changes: Dict[str, Any], language: str) -> dict:
+        lines = [t("approvals.change_line", language, field=field_label(f, language), old=old or "—",
+                   new=new or "—") for f, (old, new) in sorted(changes.items())]
+        return {"type": "section", "text": {"type": "mrkdwn", "text": (heading + "\n" + "\n".join(lines))[:2900]}}
+
+    def _supersede(self, client: WebClient, req) -> None:
+        """The previous revision's post: its buttons go, and it says a new post replaces it."""
+        if not (req.approval_channel and req.approval_ts):
+            return
+        language = self.post_language(client, req)
+        text = t("approvals.superseded", language, reference=req.reference, revision=req.revision)
+        try:
+            client.chat_update(channel=req.approval_channel, ts=req.approval_ts, text=text,
+                               blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+        except SlackApiError as exc:
+            # Its buttons are refused as stale anyway (storage checks the revision).
+            log.error("could not retire the old approval post of %s: %s", req.reference, exc.response.get("error"))
+
+    def _approval_kept(self, client: WebClient, req, policy: LoadedPolicy, changes: Dict[str, Any]) -> None:
+        """Changed after approval with only a lower total (storage.binding): nothing to decide. The
+        approval post shows the change, the approvers are told, and the requester gets the
+        buttons for the new revision."""
+        reference, requester, revision = req.reference, req.requester, req.revision
+        with reading(self.sessions) as session:
+            approvers = workflow.approved_by(session, req.id)
+        if req.approval_channel and req.approval_ts:
+            language = self.post_language(client, req)
+            with reading(self.sessions) as session:
+                blocks, text = self._post(session, req, policy, language)
+            blocks.insert(0, self._changes_block(t("approvals.lowered", language, revision=revision), changes,
+                                                 language))
+            try:
+                client.chat_update(channel=req.approval_channel, ts=req.approval_ts, text=text, blocks=blocks[:50])
+            except SlackApiError as exc:
+                log.error("could not redraw the approval post of %s: %s", reference, exc.response.get("error"))
+        for approver in approvers:
+            language = self.languages.of(approver, client)
+            text = t("approvals.lowered_tell_approver", language, reference=reference, who=mention(requester),
+                     total=format_money(req.total, currency=policy.rules.pack.currency,
+                                        locale=policy.rules.pack.locale_for(language)))
+            try:
+                dm = client.conversations_open(users=approver)["channel"]["id"]
+                client.chat_postMessage(channel=dm, text=text,
+                                        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}},
+                                                self._changes_block("", changes, language)] if changes else None)
+            except SlackApiError as exc:
+                log.error("could not tell %s that %s was lowered: %s", approver, reference, exc.response.get("error"))
+        language = self.languages.of(requester, client)
+        blocks = (self.approved_message(reference, req.id, revision, language=language)
+                  if self.approved_message else None)
+        text = t("approvals.still_approved", language, reference=reference)
+        if blocks:
+            blocks[0]["text"]["text"] = text
+        dm = client.conversations_open(users=requester)["channel"]["id"]
+        client.chat_postMessage(channel=dm, text=text, **({"blocks": blocks} if blocks else {}))
 
     def refresh_post(self, client: WebClient, request_id: int) -> bool:
         """Redraw the request's approval post in place (after an escalation, say); False if there is
@@ -208,23 +259,24 @@ class Approvals:
             return
         policy = self.policy()
         try:
-            with self.sessions() as session:
-                result = storage.record_decision(session, request_id, revision=revision, step=step, approver=user,
-                                                 outcome=outcome, reason=reason,
-                                                 fields_to_revisit=fields if outcome == "changes_requested" else None)
-                session.commit()
-                req = result.request
-                decision = result.decision
-                when = decision.decided_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-                on_behalf = decision.on_behalf_of
-                reference, requester, final, team_id = req.reference, req.requester, result.final, req.team_id
-                next_step = None if final else req.route[req.approval_step]
+            result = workflow.decide(self.sessions, policy, request_id, revision=revision, step=step, approver=user,
+                                     outcome=outcome, on=self.today(), reason=reason,
+                                     fields_to_revisit=fields)
+            req = result.request
+            decision = result.decision
+            when = decision.decided_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            on_behalf = decision.on_behalf_of
+            reference, requester, final, team_id = req.reference, req.requester, result.final, req.team_id
+            next_step = None if final else req.route[req.approval_step]
         except (storage.SelfApproval, storage.StaleDecision, storage.NotAuthorized, storage.NotFound) as exc:
             language = self.languages.of(user, client)
             self._refuse(client, user, channel, str(exc), request_id, value,
                          self._why(exc, user, request_id, revision, step, language))
+            if isinstance(exc, storage.NotAuthorized) and not isinstance(exc, storage.SelfApproval):
+                # The step may have just been given to the people the policy names today: show them.
+                self.refresh_post(client, request_id)
             return
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             log.exception("decision by %s on request %s not recorded", user, request_id)
             self._ephemeral(client, channel, user, t("approvals.not_recorded_db", self.languages.of(user, client)))
             return
@@ -297,6 +349,9 @@ class Approvals:
                     return t("refused.self_decision", language, who=mention(user), reference=req.reference)
                 if isinstance(exc, storage.StaleDecision):
                     return self._stale(session, req, revision, step, policy, language)
+                if isinstance(exc, storage.SecondDecision):
+                    return t("refused.second_step", language, who=mention(user), reference=req.reference,
+                             number=step + 1)
                 route = req.route or []
                 if 0 <= step < len(route):
                     return t("refused.not_routed", language, who=mention(user), number=step + 1,
@@ -350,7 +405,7 @@ class Approvals:
             with self.sessions.begin() as session:
                 storage.append_audit(session, actor=user, action="decision.refused", request_id=request_id,
                                      data={"why": why, "button": str(value)[:500]})
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             log.exception("refused click by %s not audited", user)
         language = self.languages.of(user, client)
         self._ephemeral(client, channel, user, t("refused.click", language, why=Raw(told)))

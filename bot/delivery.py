@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
+import workflow
 from policies import AmountError, LoadedPolicy, format_money, parse_amount
 from storage.requests import route_members
 
@@ -41,8 +42,8 @@ from .texts import TEXTS, Raw, mention, mentions, plain, status_word, t
 log = logging.getLogger(__name__)
 
 REPORT_PURCHASE, REPORT_RECEIPT, CERTIFY_RECEIPT = "report_purchase", "report_receipt", "certify_receipt"
-# "Change the request" after approval: the answers reopen in the conversation; a higher total
-# goes back for approval (storage.update_request).
+# "Change the request" after approval: the answers reopen in the conversation; anything but a lower
+# total goes back for approval (storage.binding).
 CHANGE_APPROVED = "change_approved"
 PURCHASE_MODAL = "purchase_report"
 PURCHASE_REFUSED, RECEIPT_REFUSED, CERTIFICATION_REFUSED = "purchase.refused", "receipt.refused", "certification.refused"
@@ -104,7 +105,7 @@ class AfterApproval:
         """Today where the department is (the pack's time zone)."""
         if self._today is not None:
             return self._today()
-        return datetime.now(ZoneInfo(self.policy().rules.pack.timezone)).date()
+        return workflow.today(self.policy())
 
     def _locale(self, language: Optional[str] = None) -> str:
         return self.policy().rules.pack.locale_for(language)
@@ -268,7 +269,7 @@ class AfterApproval:
             self._refuse(client, user, channel, PURCHASE_REFUSED,
                          Refused("refused.not_found", request=f"MB-{request_id:06d}"), None, value, audit_why=str(exc))
             return
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             log.exception("purchase form for request %s not opened", request_id)
             self._tell(client, user, channel, t("refused.click", language, why=t("refused.db", language)))
             return
@@ -347,7 +348,7 @@ class AfterApproval:
             self._refuse(client, user, channel, PURCHASE_REFUSED, self._refusal(exc, "purchase", user, request_id),
                          request_id, after_value(request_id, revision), audit_why=str(exc))
             return
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             log.exception("purchase of request %s by %s not recorded", request_id, user)
             why = plain("refused.db", language)
             ack(response_action="errors", errors={"amount": truncate(why[:1].upper() + why[1:], MODAL_ERROR)})
@@ -385,7 +386,7 @@ class AfterApproval:
                 req = storage.get_request(session, request_id)
                 snap = self._snapshot(session, req)
                 route = list(req.route or [])
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             log.exception("request %s not read after a refused purchase", request_id)
             snap, route = None, []
         approved = self.money(snap["approved_max"], language) if snap else plain("delivery.approved_maximum", language)
@@ -508,7 +509,7 @@ class AfterApproval:
         except (Refused, storage.NotAuthorized, storage.InvalidTransition, storage.NotFound, ValueError) as exc:
             self._refuse(client, user, channel, refused, self._refusal(exc, doing, user, request_id), request_id,
                          value, audit_why=str(exc))
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             log.exception("%s of request %s by %s not recorded", doing, request_id, user)
             language = self.languages.of(user, client)
             self._tell(client, user, channel, t("refused.click", language, why=t("refused.db", language)))
@@ -528,7 +529,7 @@ class AfterApproval:
         try:
             with self.sessions.begin() as session:
                 storage.append_audit(session, actor=user, action=action, request_id=request_id, data=data)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, storage.StorageError):
             log.exception("%s by %s not audited", action, user)
 
     def _refuse(self, client: WebClient, user: str, channel: Optional[str], action: str, refused: Refused,

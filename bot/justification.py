@@ -369,7 +369,7 @@ def localized_evaluation(session: Any, request: Any, policy: LoadedPolicy, langu
         return None
     if _get(request, "policy_version") != policy.version or not evaluation.get("evaluated_on"):
         return None  # other rules, other words: the stored ones are the record
-    from microbuy.judging import judge  # the bot's one use of the engine; imported when needed
+    from workflow.judging import judge  # the bot's one use of the engine; imported when needed
 
     try:
         on = date.fromisoformat(str(evaluation["evaluated_on"]))

@@ -9,7 +9,7 @@ its listeners once per edit. Here, in the bot process:
 - A new version in force: stored (`storage.record_policy_version`) and audited `policy.in_force`
   with its version hash and the one it replaced, then announced in the pack's `admin_channel`.
   Requests waiting for a decision that the new rules judge differently (outcome, route or total,
-  by `microbuy.policy_diff`) are flagged to their approvers by DM and listed for the admins.
+  by `workflow.policy_diff`) are flagged to their approvers by DM and listed for the admins.
 - A refused edit: audited `policy.refused` with the check's report, and the report posted to the
   admin channel of the rules still in force.
 
@@ -23,8 +23,9 @@ import hashlib
 import logging
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Callable, List, Mapping, Optional
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlalchemy import func, select
@@ -32,7 +33,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 import storage
-from microbuy.policy_diff import diff_policy
+import workflow
+from workflow.policy_diff import diff_policy
 from policies import LoadedPolicy, PolicyInForce
 
 from .language import Languages
@@ -92,8 +94,11 @@ class PolicyWatch:
                 .where(storage.PurchaseRequest.status == storage.Status.SUBMITTED.value)).scalar_one()
             if waiting is None:
                 return []
-            since = waiting.astimezone(timezone.utc).date() if waiting.tzinfo else waiting.date()
-            diff = diff_policy(session, old, new, since, datetime.now(timezone.utc).date())
+            # Days in the pack's time zone, as diff_policy counts them.
+            zone = ZoneInfo(new.rules.pack.timezone)
+            since = (waiting if waiting.tzinfo else waiting.replace(tzinfo=timezone.utc)).astimezone(zone).date()
+            until = workflow.today(new)
+            diff = diff_policy(session, old, new, min(since, until), until)
             changes = [c for c in diff.changes if c.status == storage.Status.SUBMITTED.value]
             deciders = {}
             for change in changes:
@@ -115,9 +120,10 @@ class PolicyWatch:
                 storage.append_audit(session, actor=ACTOR, action="policy.flagged", request_id=change.request_id,
                                      data={"version": new.version, "changed": list(change.changed),
                                            "to": deciders[change.request_id]})
-                for person, language in readers.items():
-                    self._dm(person, t("policy.heads_up", language, reference=change.reference,
-                                       version=new.short_version, what=_what_changed(change, language)))
+            # After the commit: a slow Slack (429 waits) must not hold the audit head decisions need.
+            for person, language in readers.items():
+                self._dm(person, t("policy.heads_up", language, reference=change.reference,
+                                   version=new.short_version, what=_what_changed(change, language)))
         if lines:
             lines.insert(0, t("policy.flagged", admins, count=len(lines)))
         return lines

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from sqlalchemy.orm import Session
 
-from microbuy.judging import judge
+from workflow.judging import judge
 from policies import BLOCK, Evaluation, Finding, LoadedPolicy
 from policies.rules import INPUTS
 

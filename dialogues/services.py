@@ -6,18 +6,17 @@ The policy is re-read when its file changes (policies.PolicyInForce); an edit th
 from __future__ import annotations
 
 import logging
-import os
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict
-from zoneinfo import ZoneInfo
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from sqlalchemy.orm import sessionmaker
 
 import storage
+import workflow
 from policies import LoadedPolicy, PolicyInForce
 
 log = logging.getLogger(__name__)
@@ -40,11 +39,8 @@ def sessions() -> sessionmaker:
 
 
 def today(policy: LoadedPolicy) -> date:
-    """Today where the department is: a request is judged by the rules in force on that day."""
-    override = os.environ.get("MICROBUY_TODAY")  # tests and demos pin the date
-    if override:
-        return date.fromisoformat(override)
-    return datetime.now(ZoneInfo(policy.rules.pack.timezone)).date()
+    """Today where the department is (workflow.today, the one clock)."""
+    return workflow.today(policy)
 
 
 _last_fields: Dict[str, dict] = {}

@@ -2,10 +2,12 @@
 requester, whose step passes up the escalation chain instead."""
 from __future__ import annotations
 
+from datetime import date
 from typing import List, Tuple
 
 from .evaluation import BLOCK, INFO, Finding, RouteStep
 from .facts import Facts
+from .schema import Policy
 
 
 def levels_for(facts: Facts) -> List[str]:
@@ -19,8 +21,31 @@ def levels_for(facts: Facts) -> List[str]:
 
 
 def approvers_at(facts: Facts, level: str) -> Tuple[str, ...]:
-    own = facts.cost_centre.approvers.get(level)
-    return tuple(own or facts.rules.approval.approvers.get(level) or ())
+    return level_approvers(facts.rules, facts.request.cost_centre, level)
+
+
+def level_approvers(rules: Policy, cost_centre: str, level: str) -> Tuple[str, ...]:
+    """The approvers of `level` for `cost_centre`: the centre's own, else the department's."""
+    centre = rules.approval.cost_centres.get(cost_centre)
+    own = centre.approvers.get(level) if centre is not None else None
+    return tuple(own or rules.approval.approvers.get(level) or ())
+
+
+def active_delegates(rules: Policy, approvers: Tuple[str, ...], requester: str, on: date) -> Tuple[str, ...]:
+    """The delegates of `approvers` whose delegation covers `on`, never the requester."""
+    return tuple(dict.fromkeys(
+        d.delegate for d in rules.approval.delegates
+        if d.person in approvers and d.from_ <= on <= d.to and d.delegate != requester
+    ))
+
+
+def step_deciders(rules: Policy, cost_centre: str, level: str, requester: str,
+                  on: date) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """Who may decide a route step of `level` on `on`, as the rules name them that day: its
+    approvers (never the requester) and their delegates. A decision is checked against this
+    when it is made, not only when the request was judged."""
+    approvers = tuple(p for p in level_approvers(rules, cost_centre, level) if p != requester)
+    return approvers, active_delegates(rules, approvers, requester, on)
 
 
 def route(facts: Facts) -> Tuple[Tuple[RouteStep, ...], List[Finding]]:
@@ -62,10 +87,4 @@ def _eligible(facts: Facts, level: str) -> Tuple[str, ...]:
 
 
 def _delegates(facts: Facts, approvers: Tuple[str, ...]) -> Tuple[str, ...]:
-    return tuple(
-        dict.fromkeys(
-            d.delegate
-            for d in facts.rules.approval.delegates
-            if d.person in approvers and d.from_ <= facts.on <= d.to and d.delegate != facts.request.requester
-        )
-    )
+    return active_delegates(facts.rules, approvers, facts.request.requester, facts.on)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .atomic import atomic
 from .audit import append_audit
 from .canonical import jsonable
-from .errors import NotAuthorized, SelfApproval, StaleDecision
+from .errors import NotAuthorized, SecondDecision, SelfApproval, StaleDecision
 from .lifecycle import Status, check_transition
 from .models import Decision, PurchaseRequest
 from .requests import get_request
@@ -45,6 +45,16 @@ def _decision_at(session: Session, request_id: int, revision: int, step: int) ->
 def _last_decision(session: Session, request_id: int) -> Optional[Decision]:
     return session.execute(
         select(Decision).where(Decision.request_id == request_id).order_by(Decision.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def _other_step_decided_by(session: Session, request_id: int, revision: int, step: int,
+                           person: str) -> Optional[Decision]:
+    return session.execute(
+        select(Decision).where(
+            Decision.request_id == request_id, Decision.revision == revision, Decision.step != step,
+            Decision.approver == person,
+        ).limit(1)
     ).scalar_one_or_none()
 
 
@@ -148,6 +158,42 @@ def escalate_step(
     return req
 
 
+def reassign_step(
+    session: Session, request_id: int, *, revision: int, step: int, approvers: List[str],
+    delegates: List[str], escalated_people: List[str], actor: str, why: str,
+) -> PurchaseRequest:
+    """Give the waiting step `step` of `revision` to the people the policy in force names now
+    (approvers, delegates, and which of the people it was escalated to may still decide),
+    audited as `route.reassigned` with who could decide before and after.
+
+    Raises StaleDecision when the step is no longer the one waiting.
+    """
+    if not approvers:
+        raise ValueError("a route step needs at least one approver")
+    with atomic(session):
+        req = get_request(session, request_id, for_update=True)
+        problem = staleness(session, req, revision, step)
+        if problem:
+            raise StaleDecision(problem)
+        route = [dict(s) for s in req.route]
+        before = route[step]
+        after = {**before, "approvers": list(approvers), "delegates": list(delegates)}
+        after.pop("escalated_to", None)
+        if escalated_people:
+            after["escalated_to"] = {**(before.get("escalated_to") or {}), "people": list(escalated_people)}
+        route[step] = after
+        # A new list, so the JSON column is seen as changed.
+        req.route = jsonable(route)
+        req.updated_at = utcnow()
+        session.flush()
+        append_audit(
+            session, actor=actor, action="route.reassigned", request_id=req.id,
+            data={"reference": req.reference, "revision": revision, "step": step, "level": before.get("level"),
+                  "why": why, "before": step_deciders(before), "after": step_deciders(after)},
+        )
+    return req
+
+
 def record_decision(
     session: Session, request_id: int, *, revision: int, step: int, approver: str, outcome: str,
     reason: Optional[str] = None, fields_to_revisit: Optional[Any] = None,
@@ -156,7 +202,8 @@ def record_decision(
     """Record `approver`'s decision on step `step` of revision `revision`.
 
     Raises NotFound, SelfApproval, StaleDecision or NotAuthorized (in that
-    order of checking) without changing anything.
+    order of checking; SecondDecision when `approver` already decided another step of
+    this revision) without changing anything.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
@@ -171,6 +218,12 @@ def record_decision(
         if problem:
             raise StaleDecision(problem)
         acting_for = _acting_for(req, step, approver, on_behalf_of)
+        other = _other_step_decided_by(session, req.id, revision, step, approver)
+        if other is not None:
+            raise SecondDecision(
+                f"{approver} already decided step {other.step + 1} ({other.level}) of {req.reference}; "
+                f"step {step + 1} needs someone else"
+            )
 
         last_step = step == len(req.route) - 1
         now = utcnow()

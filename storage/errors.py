@@ -34,6 +34,11 @@ class SelfApproval(NotAuthorized):
     """A requester tried to approve or certify their own purchase."""
 
 
+class SecondDecision(NotAuthorized):
+    """Someone who already decided one step of a revision tried to decide another: two steps
+    are two people, whatever delegation or escalation allows."""
+
+
 class AmountExceedsApproval(StorageError):
     """The amount paid is more than the section 32 approval allows."""
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .atomic import atomic
 from .audit import append_audit
+from .binding import approval_holds
 from .canonical import jsonable
 from .errors import AmountExceedsApproval, InvalidTransition, NotAuthorized, NotFound, SelfApproval, StaleRevision
 from .lifecycle import EDITABLE_STATUSES, SUBMITTABLE_STATUSES, Status, as_status, check_transition
@@ -109,8 +110,10 @@ def _submit(session: Session, req: PurchaseRequest, actor: str, *, bump_revision
         raise ValueError(f"{req.reference} cannot be submitted: its route has no approval steps")
     req.status = new_status.value
     if bump_revision:
-        # Buttons sent for the previous round must not count for this one.
+        # Buttons sent for the previous round must not count for this one, nor the people an
+        # escalation of the previous round added.
         req.revision += 1
+        req.route = [{k: v for k, v in step.items() if k != "escalated_to"} for step in req.route]
     now = utcnow()
     req.approval_step = 0
     req.submitted_at = now
@@ -136,6 +139,9 @@ def create_request(
     subtotal, tax, total = _amounts(subtotal, tax, total)
     route = normalise_route(route)
     actor = actor or requester
+    if actor != requester:
+        # Nobody files a purchase in someone else's name, whichever process asks.
+        raise NotAuthorized(f"{actor} cannot file a request in {requester}'s name")
     now = utcnow()
     with atomic(session):
         req = PurchaseRequest(
@@ -166,6 +172,7 @@ def submit_request(session: Session, request_id: int, *, actor: str) -> Purchase
     """Send a draft, or a request sent back for changes, (again) for approval."""
     with atomic(session):
         req = get_request(session, request_id, for_update=True)
+        _require_requester(req, actor, "submit")
         if as_status(req.status) not in SUBMITTABLE_STATUSES:
             raise InvalidTransition(
                 f"{req.reference} is {req.status}; only a draft or a request sent back "
@@ -189,14 +196,16 @@ def update_request(
     evaluation: Dict[str, Any], route: Sequence[Dict[str, Any]], policy_version: str,
     supplier: Any = _UNCHANGED, category: Any = _UNCHANGED,
     description: Any = _UNCHANGED, title: Any = _UNCHANGED,
+    cost_centre: Any = _UNCHANGED, card_id: Any = _UNCHANGED,
 ) -> PurchaseRequest:
-    """Replace a request's answers, based on `expected_revision` (optimistic concurrency).
+    """The requester replaces a request's answers, based on `expected_revision` (optimistic
+    concurrency); anyone else gets NotAuthorized.
 
     The revision is bumped and the approval starts again from the first step,
     so approvals given on the old content no longer count. A request that was
     sent back for changes goes back to submitted. An approved request stays
-    approved only if its total did not rise and is within the approved
-    maximum; otherwise it goes back for approval.
+    approved only when nothing but a lower total changed (storage.binding);
+    otherwise it goes back for approval.
     """
     subtotal, tax, total = _amounts(subtotal, tax, total)
     route = normalise_route(route)
@@ -205,14 +214,17 @@ def update_request(
         "policy_version": _text("policy_version", policy_version),
         "subtotal": subtotal, "tax": tax, "total": total,
     }
-    for name, value in (("supplier", supplier), ("category", category), ("description", description)):
+    for name, value in (("supplier", supplier), ("category", category), ("description", description),
+                        ("cost_centre", cost_centre)):
         if value is not _UNCHANGED:
             new_values[name] = _text(name, value, allow_empty=(name == "description"))
-    if title is not _UNCHANGED:
-        new_values["title"] = title
+    for name, value in (("title", title), ("card_id", card_id)):
+        if value is not _UNCHANGED:
+            new_values[name] = value
 
     with atomic(session):
         req = get_request(session, request_id, for_update=True)
+        _require_requester(req, actor, "change")
         if req.revision != expected_revision:
             raise StaleRevision(
                 f"{req.reference} is at revision {req.revision}, but this edit was based on "
@@ -236,15 +248,13 @@ def update_request(
         if not changes:
             return req  # nothing changed: keep the revision and any approvals
 
-        old_total, old_revision = req.total, req.revision
+        old_revision = req.revision
         if status is Status.DRAFT:
             new_status = Status.DRAFT
         elif status is Status.APPROVED:
-            within_approval = (
-                req.approved_max_amount is not None
-                and total <= old_total and total <= req.approved_max_amount
-            )
-            new_status = Status.APPROVED if within_approval else check_transition(status, Status.SUBMITTED)
+            holds = approval_holds(changes, old_total=req.total, new_total=total,
+                                   approved_max=req.approved_max_amount, old_route=req.route, new_route=route)
+            new_status = Status.APPROVED if holds else check_transition(status, Status.SUBMITTED)
         else:
             new_status = check_transition(status, Status.SUBMITTED)
 

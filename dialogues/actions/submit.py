@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 import storage
-from microbuy.judging import BlockedRequest, judge, record, revise
+from workflow import BlockedRequest, judge, record, revise
 from policies import BLOCK, RequestError
 
 from .. import services
@@ -56,8 +56,8 @@ class ActionSubmitPurchase(Action):
                 request, evaluation = judge(session, draft.policy, draft.request_data(), draft.today, draft.language,
                                             exclude_request_id=draft.exclude_request_id)
                 if revising:
-                    stored, changes = revise(session, draft.policy, revising["id"], revising["revision"], request,
-                                             evaluation)
+                    revised = revise(session, draft.policy, revising["id"], revising["revision"], request, evaluation)
+                    stored, changes = revised.request, revised.changes
                 else:
                     stored = record(session, draft.policy, request, evaluation, team_id=_team_of(tracker.sender_id))
                 reference, request_id = stored.reference, stored.id
@@ -72,6 +72,14 @@ class ActionSubmitPurchase(Action):
             told = tell_blocks(dispatcher, blocks, draft.policy, draft.language)
             fields = [slot_of(f.field) for f in blocks if f.field and slot_of(f.field) in ANSWER_SLOTS]
             return self._back_to_form(fields or [CONFIRM], last_block=told[-1] if told else None)
+        except storage.NotAuthorized:
+            # Not this sender's request (a forged `revising` slot): say nothing about it.
+            log.warning("%s tried to revise request %s, which is not theirs", tracker.sender_id,
+                        (revising or {}).get("id"))
+            dispatcher.utter_message(response="utter_revision_not_possible",
+                                     reference=revising["reference"] if revising else "",
+                                     why=say("revision_not_yours", draft.language))
+            return [ActiveLoop(None), *clear_answers()]
         except (storage.StaleRevision, storage.InvalidTransition) as exc:
             dispatcher.utter_message(response="utter_revision_not_possible",
                                      reference=revising["reference"] if revising else "",

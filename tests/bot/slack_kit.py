@@ -86,7 +86,7 @@ def store_request(sessions, policy, *, supplier: str, requester: str = REQUESTER
     """A request judged and stored as the dialogue stores it (submitted), without a conversation."""
     from datetime import date
 
-    from microbuy.judging import judge, record
+    from workflow.judging import judge, record
 
     data = {"requester": requester, "cost_centre": "100200", "category": "office_supplies",
             "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": total,

@@ -10,7 +10,7 @@ import storage
 from bot.justification import (DEFAULT_TEMPLATE, TEMPLATE_ENV, JustificationError, localized_evaluation,
                                render_justification)
 from bot.mrkdwn import escape
-from microbuy.judging import judge, record
+from workflow.judging import judge, record
 from policies import DEFAULT_POLICY, load_policy
 
 REPO = Path(__file__).resolve().parents[2]

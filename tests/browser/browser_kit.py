@@ -117,7 +117,7 @@ def post_a_stored_request(stack: Stack, supplier: str, requester: str) -> object
     from datetime import date
 
     from bot.approvals import Approvals
-    from microbuy.judging import judge, record
+    from workflow.judging import judge, record
 
     data = {"requester": requester, "cost_centre": "100200", "category": "office_supplies",
             "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": "25.00",

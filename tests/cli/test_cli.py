@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 import storage
 from microbuy.cli import CARD_LOG_COLUMNS, main
-from microbuy.judging import BlockedRequest, judge, record
+from workflow.judging import BlockedRequest, judge, record
 from policies import load_policy
 
 REPO = Path(__file__).resolve().parents[2]

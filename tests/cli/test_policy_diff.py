@@ -11,14 +11,15 @@ from click.testing import CliRunner
 import storage
 import storage.decisions
 import storage.requests
+import workflow
 from microbuy.cli import main
-from microbuy.judging import judge, record
+from workflow.judging import judge, record
 from policies import load_policy
 
 REPO = Path(__file__).resolve().parents[2]
 ESDC = REPO / "policies" / "esdc.yml"
 EXAMPLES = REPO / "policies" / "examples"
-TODAY = date.today()
+TODAY = workflow.today(load_policy())  # the one clock: the pack's time zone's date, as the command uses
 
 
 class Clock:

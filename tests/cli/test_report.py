@@ -19,7 +19,7 @@ import storage
 import storage.decisions
 import storage.requests
 from microbuy.cli import main
-from microbuy.judging import judge, record
+from workflow.judging import judge, record
 from policies import load_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ class Seeded:
 
 
 class Month:
-    """Seeds requests through microbuy.judging and storage at the times the test chooses."""
+    """Seeds requests through workflow.judging and storage at the times the test chooses."""
 
     def __init__(self, db_url: str, clock: Clock):
         self.sessions = storage.make_session_factory(storage.make_engine(db_url))

@@ -15,6 +15,8 @@ from actions_kit import (
     point_actions_at, release_action_engines, render, responses, run, seed_purchase,
     slot_set_names, slot_sets, stored_requests, tracker_state,
 )
+from rasa_sdk import Tracker
+
 from dialogues import services
 from dialogues.actions.changes import ActionChangeAnswer
 from dialogues.actions.language import ActionSwitchLanguage
@@ -359,6 +361,24 @@ def test_submit_stores_exactly_one_request_then_announces_it(any_database):
     slots = slot_sets(events)
     assert all(slots[slot] is None for slot in ANSWER_SLOTS)
     assert slots["confirm_submit"] is None and slots["last_block"] is None
+
+
+def test_submit_never_revises_someone_elses_request(any_database):
+    # A tracker naming another person's request as the one being revised (as a forged call to
+    # the action server would): storage refuses the change, whichever process asks, and the
+    # requester is told only that it is not theirs.
+    reference = seed_purchase(any_database, supplier="Staples", cost_centre="100200", total="84.75",
+                              requester="U04KWAME")
+    [victim] = stored_requests(any_database, requester="U04KWAME")
+    state = tracker_state("submit_office_supplies")
+    state["slots"]["revising"] = {"id": victim.id, "revision": victim.revision, "reference": reference}
+    events, said = run(ActionSubmitPurchase(), Tracker.from_dict(state))
+
+    [after] = stored_requests(any_database, requester="U04KWAME")
+    assert (after.supplier, after.revision, after.status) == ("Staples", victim.revision, victim.status)
+    assert stored_requests(any_database, requester="U09NADIA") == []
+    assert responses(said) == ["utter_revision_not_possible"]
+    assert custom_payloads(said) == []  # nothing for the bot to post
 
 
 def test_submitted_open_source_work_goes_to_finance_too(database):

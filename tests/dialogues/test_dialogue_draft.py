@@ -1,6 +1,6 @@
 """dialogues.draft: which questions a request needs, and which findings may be told so far.
 
-Drafts are judged the way the form judges them: through microbuy.judging on a real (migrated)
+Drafts are judged the way the form judges them: through workflow.judging on a real (migrated)
 SQLite database, with past purchases stored through storage and back-dated.
 """
 import datetime as dt

@@ -176,7 +176,7 @@ def request_data(**overrides) -> dict:
 
 
 def judge(policy: policies.LoadedPolicy, data: dict, on: date = date(2026, 11, 25), language: str = "en"):
-    """The engine's verdict with no spending history (microbuy.judging adds the stored one)."""
+    """The engine's verdict with no spending history (workflow.judging adds the stored one)."""
     return policies.evaluate(policy, policies.parse_request(data, policy), [], on=on, language=language)
 
 

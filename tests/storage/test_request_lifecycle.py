@@ -275,10 +275,12 @@ def test_update_of_draft_stays_draft(session_factory, new_request):
         assert (req.status, req.revision, req.submitted_at) == ("draft", 2, None)
 
 
-def test_approved_request_goes_back_for_approval_only_when_total_rises(session_factory, new_request):
+def test_approved_request_goes_back_for_approval_when_total_rises(session_factory, new_request):
+    # Every other change is in test_approval_binding.py.
     request_id = _in_status(session_factory, new_request, S.APPROVED)
     with session_factory.begin() as s:
-        req = _edit(s, request_id, expected_revision=1, total="100.00")  # cheaper: still approved
+        req = _edit(s, request_id, expected_revision=1, total="100.00",  # cheaper, nothing else: still approved
+                    answers={"quantity": "2", "unit_price": "50.00", "supplier": "Acme Learning"})
         assert (req.status, req.approved_max_amount) == ("approved", Decimal("113.00"))
     with session_factory.begin() as s:
         req = _edit(s, request_id, expected_revision=2, total="150.00")  # dearer: back for approval

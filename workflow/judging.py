@@ -1,4 +1,5 @@
-"""Judging a request against the policy with its real spending history from the database.
+"""Judging a request against the policy with its real spending history from the database, and
+filing a judged request.
 
 The one place that joins `policies` (the pure engine) to `storage` (past purchases); the CLI,
 the dialogue actions and the Slack app all judge requests through it.
@@ -75,29 +76,3 @@ def record(session: Session, policy: LoadedPolicy, request: PurchaseRequest, eva
         submit=submit,
         actor=request.requester,
     )
-
-
-def revise(session: Session, policy: LoadedPolicy, request_id: int, expected_revision: int,
-           request: PurchaseRequest, evaluation: Evaluation) -> Tuple[storage.PurchaseRequest, dict]:
-    """Replace a stored request's answers with re-judged ones (after "request changes").
-
-    Returns the request and what changed ({field: [old, new]}). The revision is bumped and
-    approval starts again from the first step (storage.update_request); raises StaleRevision if
-    the request changed since `expected_revision`, BlockedRequest if the new answers are blocked.
-    """
-    if evaluation.blocked:
-        raise BlockedRequest(evaluation)
-    before = dict(storage.get_request(session, request_id).answers or {})
-    storage.record_policy_version(session, version=policy.version, name=policy.file, content=policy.content)
-    answers = request.dict(exclude_none=True)
-    stored = storage.update_request(
-        session, request_id, expected_revision=expected_revision, actor=request.requester,
-        answers=answers, subtotal=evaluation.subtotal, tax=evaluation.tax, total=evaluation.total,
-        evaluation=evaluation.to_dict(), route=[step.to_dict() for step in evaluation.approval_route],
-        policy_version=policy.version, supplier=request.supplier, category=request.category,
-        description=request.description, title=request.title,
-    )
-    after = dict(stored.answers or {})
-    changes = {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
-               if before.get(key) != after.get(key)}
-    return stored, changes

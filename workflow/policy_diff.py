@@ -10,18 +10,16 @@ draft's effect alone and not that of an earlier edit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
-from rich.table import Table
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import storage
-from policies import BLOCK, LoadedPolicy, RequestError, evaluate, format_money, history_window, parse_request
+from policies import BLOCK, LoadedPolicy, RequestError, evaluate, history_window, parse_request
 from storage.history import COUNTING_STATUSES
 from storage.types import date_to_utc
 
@@ -100,13 +98,15 @@ class PolicyDiff:
 
 
 def diff_policy(session: Session, current: LoadedPolicy, draft: LoadedPolicy, since: date, until: date) -> PolicyDiff:
-    """Judge the requests submitted in [since, until] (UTC days) under `draft` and compare."""
+    """Judge the requests submitted in [since, until] (days in the pack's time zone, like every
+    "today" of microbuy) under `draft` and compare."""
     if since > until:
         raise ValueError(f"since ({since}) is after until ({until})")
+    zone = ZoneInfo(current.rules.pack.timezone)
     requests = list(session.execute(
         select(storage.PurchaseRequest)
-        .where(storage.PurchaseRequest.submitted_at >= date_to_utc(since),
-               storage.PurchaseRequest.submitted_at < date_to_utc(until + timedelta(days=1)))
+        .where(storage.PurchaseRequest.submitted_at >= datetime.combine(since, time(0), tzinfo=zone),
+               storage.PurchaseRequest.submitted_at < datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone))
         .order_by(storage.PurchaseRequest.submitted_at, storage.PurchaseRequest.id)
     ).scalars())
     pool = _history_pool(session, since, current, draft)
@@ -183,7 +183,7 @@ def _history_pool(session: Session, since: date, *policies: LoadedPolicy) -> Lis
 
 def _history_as_of(policy: LoadedPolicy, request, req: storage.PurchaseRequest,
                    pool: Sequence[storage.PurchaseRequest], on: date) -> List[storage.SpendingRecord]:
-    """What storage.spending_history (via microbuy.judging.spending_for) returned when `req` was
+    """What storage.spending_history (via workflow.judging.spending_for) returned when `req` was
     submitted: the same cost centre or card, within the policy's window, counting then."""
     since, until, card = history_window(policy, request, on)
     moment = req.submitted_at
@@ -247,54 +247,3 @@ def _why(before: Judgement, after: Judgement) -> Tuple[str, ...]:
     if before.total != after.total and before.tax_percent != after.tax_percent and after.tax_percent is not None:
         reasons.append(f"tax {before.tax_percent or '?'}% → {after.tax_percent}%")
     return tuple(reasons)
-
-
-# --- showing ------------------------------------------------------------------------------------
-OUTCOME_NAMES = {"approval_required": "to approval", "blocked": "BLOCKED", REFUSED: "cannot be judged"}
-
-
-def table(diff: PolicyDiff, policy: LoadedPolicy) -> Table:
-    """The changes as a rich Table (every text from a request or the policy escaped)."""
-    pack = policy.rules.pack
-    people = policy.rules.people
-
-    def person(user: str) -> str:
-        return escape(people[user].name if user in people else user)
-
-    def route(steps: Route) -> str:
-        if not steps:
-            return "—"
-        return ", then ".join(f"{escape(level)} ({', '.join(person(a) for a in approvers)})" for level, approvers in steps)
-
-    def money(amount: Optional[Decimal]) -> str:
-        return "—" if amount is None else format_money(amount, currency=pack.currency,
-                                                        locale=pack.locales[pack.default_language])
-
-    def cell(change: Change, what: str, show) -> str:
-        old, new = show(getattr(change.before, what)), show(getattr(change.after, what))
-        return f"{old}\n→ [bold]{new}[/]" if what in change.changed else f"[dim]{new}[/]"
-
-    grid = Table(title=f"{len(diff.changes)} request(s) would change", show_lines=True, title_justify="left")
-    for name in ("Request", "Requester", "Supplier", "Outcome", "Route", "Total", "Why"):
-        grid.add_column(name, overflow="fold")
-    for change in diff.changes:
-        grid.add_row(
-            f"{change.reference}\n[dim]{escape(change.status)}, {change.judged_on.isoformat()}[/]",
-            person(change.requester),
-            escape(change.supplier),
-            cell(change, "outcome", lambda o: escape(OUTCOME_NAMES.get(o, o))),
-            cell(change, "route", route),
-            cell(change, "total", money),
-            "\n".join(escape(reason) for reason in change.why),
-        )
-    return grid
-
-
-def summary(diff: PolicyDiff) -> str:
-    line = (f"{diff.rejudged} request(s) submitted {diff.since.isoformat()} to {diff.until.isoformat()} re-judged; "
-            f"{len(diff.changes)} would change ({diff.count('outcome')} outcome, {diff.count('route')} route, "
-            f"{diff.count('total')} total)")
-    if diff.re_judged_baselines:
-        line += (f"; {diff.re_judged_baselines} were judged by an older policy version, "
-                 "so 'before' is what the policy in force says today")
-    return line

@@ -1,0 +1,21 @@
+"""The one clock: "today" is the date in the policy pack's time zone, everywhere."""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+from policies import LoadedPolicy
+
+# Tests and demos pin the date requests are judged on.
+TODAY_VARIABLE = "MICROBUY_TODAY"
+
+
+def today(policy: LoadedPolicy, env: Mapping[str, str] = os.environ) -> date:
+    """Today where the department is: a request is judged, and a delegation checked, by the
+    rules in force on that day."""
+    override = env.get(TODAY_VARIABLE)
+    if override:
+        return date.fromisoformat(override)
+    return datetime.now(ZoneInfo(policy.rules.pack.timezone)).date()
