@@ -28,6 +28,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import httpx
 
 from bench.conversation import MAX_TURNS, Purchase, Reply, answer, rest_question, submitted
+from dialogues import shared_secret
+from dialogues.rasa_cli import TOKEN_ENV
 from dialogues.stack import free_port
 from dialogues.training import rasa_env
 from microbuy.up import BIN, Child, Supervisor, answers_200, rasa_ready
@@ -107,6 +109,8 @@ class FullStack:
                                                                  ADMINS: "microbuy-admins"})
         self.standin = StandIn(self.workspace)
         self.secret = secrets.token_urlsafe(24)
+        # Rasa -> action server, and bot -> Rasa: passed in the environment, as `microbuy up` does.
+        self.actions_secret, self.rasa_secret = shared_secret.new(), shared_secret.new()
         self.supervisor = Supervisor(logs)
         self.children: List[Child] = []
         self.rasa_urls: List[str] = []
@@ -125,28 +129,30 @@ class FullStack:
         # later, which Slack would not cause. Until the stand-in sets its own, the benchmark does.
         webapi._Server.request_queue_size = max(webapi._Server.request_queue_size, 128)
         self.standin.start()
-        base = {k: v for k, v in rasa_env().items() if not k.startswith("SLACK_") and k != "REDIS_URL"}
+        base = {k: v for k, v in rasa_env().items() if not k.startswith("SLACK_") and k not in (
+            "REDIS_URL", TOKEN_ENV, shared_secret.ACTIONS_SECRET, shared_secret.RASA_SECRET)}
         base.update({"DATABASE_URL": self.database_url, "PYTHONUNBUFFERED": "1", "MICROBUY_TODAY": TODAY,
                      **self.extra_env})
-        rasa_bin = str(BIN / "rasa")
+        python = str(BIN / "python")
         log = lambda name: self.logs / f"{name}.log"  # noqa: E731
         action_urls = []
         for i in range(self.counts["actions"]):
             port = free_port()
             action_urls.append(f"http://127.0.0.1:{port}")
-            self.children.append(Child(f"actions{i + 1}", [rasa_bin, "run", "actions", "--actions", "dialogues.actions",
-                                                           "-p", str(port)],
-                                       base, answers_200(f"http://127.0.0.1:{port}/health"), START_TIMEOUT_S,
+            self.children.append(Child(f"actions{i + 1}", [python, "-m", "dialogues.action_server", "-p", str(port)],
+                                       {**base, shared_secret.ACTIONS_SECRET: self.actions_secret},
+                                       answers_200(f"http://127.0.0.1:{port}/health"), START_TIMEOUT_S,
                                        log(f"actions{i + 1}")))
         for i in range(self.counts["rasa"]):
             port = free_port()
             url = f"http://127.0.0.1:{port}"
             self.rasa_urls.append(url)
-            env = {**base, "ACTION_ENDPOINT_URL": f"{action_urls[i % len(action_urls)]}/webhook"}
+            env = {**base, "ACTION_ENDPOINT_URL": f"{action_urls[i % len(action_urls)]}/webhook",
+                   shared_secret.ACTIONS_SECRET: self.actions_secret, shared_secret.RASA_SECRET: self.rasa_secret}
             if self.redis_url:
                 env["REDIS_URL"] = self.redis_url
             self.children.append(Child(f"rasa{i + 1}", [
-                rasa_bin, "run", "--model", str(self.model), "--endpoints", "dialogues/endpoints.yml",
+                python, "-m", "dialogues.rasa_cli", "run", "--model", str(self.model), "--endpoints", "dialogues/endpoints.yml",
                 "--credentials", "dialogues/credentials.yml", "-i", "127.0.0.1", "-p", str(port)],
                 env, rasa_ready(f"{url}/", None), START_TIMEOUT_S, log(f"rasa{i + 1}")))
         for i in range(self.counts["bot"]):
@@ -154,6 +160,7 @@ class FullStack:
             self.bot_urls.append(f"http://127.0.0.1:{port}/slack/events")
             env = {**base, "SLACK_API_URL": self.standin.url, "SLACK_BOT_TOKEN": self.workspace.bot_token,
                    "SLACK_SIGNING_SECRET": self.secret, "RASA_URL": self.rasa_urls[i % len(self.rasa_urls)],
+                   shared_secret.RASA_SECRET: self.rasa_secret,
                    "PORT": str(port)}
             self.children.append(Child(f"bot{i + 1}", [str(BIN / "python"), "-m", "bot"], env,
                                        answers_200(f"http://127.0.0.1:{port}/health"), START_TIMEOUT_S,
@@ -462,9 +469,10 @@ def _sleep(seconds: float) -> None:
 class RestRequester:
     """The same conversation straight to Rasa's REST webhook (no Slack, no bot): bare Rasa."""
 
-    def __init__(self, rasa_url: str, user: str, purchase: Purchase, *, think: Think = no_think,
+    def __init__(self, rasa_url: str, user: str, purchase: Purchase, *, secret: str, think: Think = no_think,
                  timeout: float = REPLY_TIMEOUT_S, team: str = "TBARE"):
         self.url = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
+        self.headers = {"Authorization": shared_secret.bearer(secret)}  # MICROBUY_RASA_SECRET, as the bot sends it
         self.think, self.timeout = think, timeout
         self.outcome = Outcome("rest", user, f"{team}:{user}", purchase)
 
@@ -478,7 +486,8 @@ class RestRequester:
                     turn = Turn(text, False, time.time())
                     started = time.perf_counter()
                     try:
-                        answer_ = client.post(self.url, json={"sender": out.sender, "message": text})
+                        answer_ = client.post(self.url, json={"sender": out.sender, "message": text},
+                                              headers=self.headers)
                     except httpx.TimeoutException:
                         out.lost += 1
                         out.errors.append(f"lost: no reply to {text!r} within {self.timeout:.0f} s")

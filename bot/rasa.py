@@ -17,9 +17,11 @@ class RasaUnavailable(RuntimeError):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = TIMEOUT_S):
+    def __init__(self, base_url: str, secret: str, timeout: float = TIMEOUT_S):
         self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
         self._http = httpx.Client(timeout=timeout)
+        # Rasa's webhook starts a turn only for the holder of MICROBUY_RASA_SECRET (dialogues/channel.py).
+        self._headers = {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}
 
     def send(self, team_id: str, user_id: str, text: str, language: Optional[str] = None) -> List[Dict[str, Any]]:
         """The bot's replies to one message from `user_id` of `team_id` (sender id team:user),
@@ -31,7 +33,7 @@ class RasaClient:
         try:
             # json.dumps escapes every non-ASCII character, so a lone surrogate in a Slack message
             # (an emoji cut in half) is sent as \ud83d rather than failing to encode as UTF-8.
-            answer = self._http.post(self.url, content=json.dumps(body), headers={"Content-Type": "application/json"})
+            answer = self._http.post(self.url, content=json.dumps(body), headers=self._headers)
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa at {self.url} did not answer: {type(exc).__name__}") from exc
         if answer.status_code != 200:

@@ -3,13 +3,15 @@ a message that names it (and never prints a secret's value)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Mapping, Optional
 from urllib.parse import urlsplit
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_PORT = 3000
+RASA_SECRET = "MICROBUY_RASA_SECRET"  # Rasa's webhook refuses a message without it (dialogues/channel.py)
+MIN_SECRET_LENGTH = 16
 
 
 class SettingsError(ValueError):
@@ -22,12 +24,14 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    bot_token: str
-    signing_secret: Optional[str]
-    app_token: Optional[str]
-    slack_api_url: str
-    rasa_url: str
-    port: int
+    # Secrets stay out of repr(): a logged Settings must not print them.
+    bot_token: str = field(repr=False)
+    signing_secret: Optional[str] = field(repr=False)
+    app_token: Optional[str] = field(repr=False)
+    slack_api_url: str = field()
+    rasa_url: str = field()
+    port: int = field()
+    rasa_secret: str = field(repr=False)
 
     @property
     def socket_mode(self) -> bool:
@@ -53,6 +57,12 @@ class Settings:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 problems.append(f"{name} must be an http(s) URL such as {DEFAULT_SLACK_API_URL if name == 'SLACK_API_URL' else DEFAULT_RASA_URL}, not {url!r}")
+        rasa_secret = get(RASA_SECRET)
+        if not rasa_secret:
+            problems.append(f"{RASA_SECRET} is not set: the secret Rasa's webhook asks of the Slack app; give Rasa the "
+                            "same value (`microbuy up` makes one per run)")
+        elif len(rasa_secret) < MIN_SECRET_LENGTH:
+            problems.append(f"{RASA_SECRET} is too short: at least {MIN_SECRET_LENGTH} characters")
         port_text = get("PORT") or str(DEFAULT_PORT)
         port = int(port_text) if port_text.isdigit() else -1
         if not 0 < port < 65536:
@@ -61,4 +71,4 @@ class Settings:
             raise SettingsError(problems)
         if not api_url.endswith("/"):
             api_url += "/"
-        return cls(bot_token, secret or None, app_token or None, api_url, rasa_url.rstrip("/"), port)
+        return cls(bot_token, secret or None, app_token or None, api_url, rasa_url.rstrip("/"), port, rasa_secret)

@@ -1,4 +1,9 @@
-"""The REST webhook the Slack app talks to, with one guard Rasa lacks.
+"""The REST webhook the Slack app talks to, with the guards Rasa lacks.
+
+Only the Slack app may start a turn: every POST must carry MICROBUY_RASA_SECRET
+(`Authorization: Bearer ...`, 401 without it) and be `application/json` (415 otherwise; Sanic
+would read JSON from any body, and a page in a browser may POST text/plain to 127.0.0.1 freely).
+Rasa does not start without the secret. `GET /webhooks/rest/` stays open for health checks.
 
 When the action server is down, Rasa still runs the turn: the form skips the checks and could
 reach "submitted" with unchecked answers, and the requester hears nothing. This channel asks the
@@ -9,6 +14,7 @@ be read from the database is not replaced by a blank one (Rasa's default): the t
 and the requester is told.
 
     POST /webhooks/rest/webhook  {"sender": "T123:U456", "message": "I need a webcam"}
+        Authorization: Bearer <MICROBUY_RASA_SECRET>, Content-Type: application/json
     -> [{"recipient_id": ..., "text": ..., "buttons": [...]}, {"recipient_id": ..., "custom": {...}}]
 """
 from __future__ import annotations
@@ -25,7 +31,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from . import rasa_speedups
+from . import rasa_speedups, shared_secret
 
 log = logging.getLogger(__name__)
 rasa_speedups.install()  # `rasa run` loads this channel (credentials.yml): see dialogues/rasa_speedups.py
@@ -62,6 +68,7 @@ class MicrobuyRestInput(RestInput):
 
     def __init__(self, action_server_health_url: Optional[str] = None) -> None:
         self.health_url = action_server_health_url
+        self.secret = shared_secret.from_env(shared_secret.RASA_SECRET)  # none: `rasa run` stops here
         # One client for every health check: making an httpx client costs 20-30 ms of CPU (it
         # loads the CA certificates), and it ran on Rasa's event loop once or twice a turn.
         self._client: Optional[httpx.AsyncClient] = None
@@ -80,6 +87,11 @@ class MicrobuyRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request):
+            if not shared_secret.is_bearer(request.headers.get("authorization"), self.secret):
+                log.warning("refused a message from %s: no valid %s", request.ip, shared_secret.RASA_SECRET)
+                return response.json({"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+            if _media_type(request) != "application/json":
+                return response.json({"error": "the body must be sent as Content-Type: application/json"}, status=415)
             body = request.json if _is_json(request) else None
             if not isinstance(body, dict):
                 return response.json({"error": "the body must be a JSON object with 'sender' and 'message'"}, status=400)
@@ -129,6 +141,10 @@ class MicrobuyRestInput(RestInput):
         except httpx.HTTPError as exc:
             log.warning("action server health %s: %s", url, type(exc).__name__ if not str(exc) else exc)
             return False
+
+
+def _media_type(request: Request) -> str:
+    return (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
 
 
 def _is_json(request: Request) -> bool:

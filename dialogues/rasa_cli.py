@@ -1,12 +1,43 @@
 """`python -m dialogues.rasa_cli ARGS...`: Rasa's own command line (`rasa ARGS...`) with the skops
 fix of dialogues/rasa_speedups.py installed first, which saves 5-10 s each time a process loads
-or saves the intent classifier (training, `rasa test nlu`)."""
+or saves the intent classifier (training, `rasa test nlu`).
+
+`rasa run` here takes its API token from RASA_TOKEN in the environment and turns the API on behind
+it (`--enable-api --auth-token`), added to the arguments inside this process: a token on the
+command line would be shown by `ps` to every user of the machine. A token given as an argument
+is refused for the same reason.
+"""
 from __future__ import annotations
+
+import os
+import sys
+from typing import List, Mapping
 
 from dialogues import rasa_speedups
 
+TOKEN_ENV = "RASA_TOKEN"
+
+
+class TokenOnCommandLine(ValueError):
+    """`--auth-token` was given as an argument."""
+
+
+def with_api_token(args: List[str], env: Mapping[str, str]) -> List[str]:
+    """Rasa's arguments (without the program name), with the API on behind RASA_TOKEN for `rasa run`."""
+    if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in args):
+        raise TokenOnCommandLine(f"give the token in {TOKEN_ENV}, not as --auth-token: every user of the machine "
+                                 "can read a process's arguments")
+    token = (env.get(TOKEN_ENV) or "").strip()
+    if not token or args[:1] != ["run"] or args[1:2] == ["actions"]:
+        return args
+    return [*args, "--enable-api", f"--auth-token={token}"]  # "=": a token may start with "-"
+
 
 def main() -> None:
+    try:
+        sys.argv[1:] = with_api_token(sys.argv[1:], os.environ)
+    except TokenOnCommandLine as exc:
+        sys.exit(f"error: {exc}")
     rasa_speedups.install_skops()
     from rasa.__main__ import main as rasa_main
 

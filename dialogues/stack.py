@@ -1,6 +1,7 @@
 """Start `rasa run actions` and `rasa run` as child processes, wait until they are healthy, talk
 to them over the REST webhook, stop them. Used by the tests and the benchmark; each stack gets
-free ports and the database it is given.
+free ports, the database it is given, and secrets of its own (dialogues/shared_secret.py), passed
+to each process in its environment: nothing secret is on a command line.
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import httpx
 
+from . import shared_secret
+from .rasa_cli import TOKEN_ENV
 from .training import rasa_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +32,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listening_addresses(port: int) -> Set[str]:
+    """The local addresses a socket is listening on for TCP `port` ("0.0.0.0": every address),
+    read from Linux's /proc/net/tcp and tcp6, where each 32-bit word is in the host's byte order."""
+    found = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            address, port_hex = fields[1].split(":")
+            if fields[3] != "0A" or int(port_hex, 16) != port:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(address)
+            if sys.byteorder == "little":
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+            found.add(socket.inet_ntop(family, raw))
+    return found
+
+
 class RasaStack:
     """One action server and one Rasa server on a database of their own."""
 
@@ -40,35 +64,44 @@ class RasaStack:
         self.logs = logs
         self.actions_port = free_port()
         self.rasa_port = free_port()
-        self.env = rasa_env({
+        self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        # What both processes share; the secrets and the token are added for each in start_*.
+        self.env = {k: v for k, v in rasa_env().items()
+                    if k not in (TOKEN_ENV, shared_secret.ACTIONS_SECRET, shared_secret.RASA_SECRET)}
+        self.env.update({
             "DATABASE_URL": database_url,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             **(extra_env or {}),
         })
+        self.actions_secret = self.env.pop(shared_secret.ACTIONS_SECRET, None) or shared_secret.new()
+        self.rasa_secret = self.env.pop(shared_secret.RASA_SECRET, None) or shared_secret.new()
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
         self.client = httpx.Client(timeout=60)
 
     # -- processes ------------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: List[str], secrets: Dict[str, str]) -> subprocess.Popen:
         with open(self.logs / f"{name}-{int(time.time() * 1000)}.log", "w") as log:
-            return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            return subprocess.Popen(args, cwd=ROOT, env={**self.env, **secrets}, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_actions(self, wait: bool = True) -> None:
-        self.actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "dialogues.actions",
-                                               "-p", str(self.actions_port)])
+        self.actions = self._spawn("actions", [str(BIN / "python"), "-m", "dialogues.action_server",
+                                               "-p", str(self.actions_port)],
+                                   {shared_secret.ACTIONS_SECRET: self.actions_secret})
         if wait:
             self._wait_actions()
 
     def start_rasa(self) -> None:
+        # With a token, Rasa's API is on behind it: dialogues/rasa_cli.py reads it from RASA_TOKEN.
         self.rasa = self._spawn("rasa", [
-            str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", "dialogues/endpoints.yml",
-            "--credentials", "dialogues/credentials.yml", "-p", str(self.rasa_port), "-i", "127.0.0.1",
-            *(["--enable-api", f"--auth-token={self.token}"] if self.token else []),  # "=": a token may start with "-"
-        ])
-        self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "rasa")
+            str(BIN / "python"), "-m", "dialogues.rasa_cli", "run", "--model", str(self.model),
+            "--endpoints", "dialogues/endpoints.yml", "--credentials", "dialogues/credentials.yml",
+            "-p", str(self.rasa_port), "-i", "127.0.0.1",
+        ], {shared_secret.ACTIONS_SECRET: self.actions_secret, shared_secret.RASA_SECRET: self.rasa_secret,
+            **({TOKEN_ENV: self.token} if self.token else {})})
+        self._wait(f"{self.rasa_url}/", self.rasa, "rasa")
 
     def _wait_actions(self) -> None:
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
@@ -113,19 +146,29 @@ class RasaStack:
 
     # -- talking ----------------------------------------------------------------------------------
 
+    def bot_env(self) -> Dict[str, str]:
+        """What the Slack app needs to talk to this Rasa (bot/settings.py)."""
+        return {"RASA_URL": self.rasa_url, shared_secret.RASA_SECRET: self.rasa_secret}
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def _headers(self) -> Dict[str, str]:
+        return {"content-type": "application/json", "authorization": shared_secret.bearer(self.rasa_secret)}
+
     def say(self, sender: str, message: str, language: Optional[str] = None) -> List[Dict[str, Any]]:
         """One turn; `language` is sent as the Slack app sends it, in the message metadata."""
         body: Dict[str, Any] = {"sender": sender, "message": message}
         if language is not None:
             body["metadata"] = {"language": language}
-        answer = self.client.post(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", json=body)
+        answer = self.client.post(self.webhook, content=json.dumps(body), headers=self._headers())
         answer.raise_for_status()
         return answer.json()
 
     def post_raw(self, body: Any) -> httpx.Response:
-        return self.client.post(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
-                                content=body if isinstance(body, (bytes, str)) else json.dumps(body),
-                                headers={"content-type": "application/json"})
+        return self.client.post(self.webhook, content=body if isinstance(body, (bytes, str)) else json.dumps(body),
+                                headers=self._headers())
 
 
 def _stop(process: Optional[subprocess.Popen]) -> None:

@@ -29,6 +29,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_LOGS = ROOT / ".run" / "logs"
+RUN_DIR = ROOT / ".run"  # the handover to `microbuy train` and the default logs: owner only
 STOP_GRACE_S = 10.0
 TAIL_LINES = 15
 POLL_S = 0.25
@@ -220,6 +221,11 @@ def _child_setup(parent: int) -> Callable[[], None]:
     return setup
 
 
+def owner_only_folder(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)  # one an earlier run or a wider umask made
+
+
 class Supervisor:
     """Starts children, waits for their health, watches them and stops them all."""
 
@@ -228,8 +234,12 @@ class Supervisor:
         self.children: List[Child] = []
 
     def spawn(self, child: Child) -> None:
-        child.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(child.log, "wb") as log:
+        # Logs hold what people typed and the errors: owner-only folders and files.
+        for folder in dict.fromkeys((RUN_DIR, child.log.parent)):
+            owner_only_folder(folder)
+        fd = os.open(child.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a log an earlier run left keeps its mode otherwise
+        with os.fdopen(fd, "wb") as log:
             # Signals wait until the child is on the list, so an interrupt can never leave one behind.
             old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
             try:
@@ -410,7 +420,8 @@ class Up:
     def _run(self) -> int:
         env = os.environ
         ports = read_ports(env)
-        mode = slack_mode(env)
+        shared = run_secrets(env)
+        mode = slack_mode({**env, **shared})
         wanted = [name for name, _, _ in PORTS if not (name == "standin" and mode) and not (name == "web" and mode == "socket")]
         self._check_ports(ports, wanted)
         steps = 5 if self.check else 4
@@ -422,7 +433,7 @@ class Up:
         self.console.say(f"[4/{steps}] starting the processes (logs in {_shown_path(self.logs)}/)")
         started = time.monotonic()
         secret = secrets.token_urlsafe(32)  # the stand-in signs deliveries with it; the bot checks them
-        children = self._children(ports, mode, database, model, secret)
+        children = self._children(ports, mode, database, model, secret, shared)
         early, web = children[:-1], children[-1]
         for child in early:
             self.supervisor.spawn(child)
@@ -501,13 +512,16 @@ class Up:
         return trained.model
 
     def _children(self, ports: Dict[str, int], mode: Optional[str], database: str, model: Path,
-                  secret: str) -> List[Child]:
+                  secret: str, shared: Dict[str, str]) -> List[Child]:
+        from dialogues.shared_secret import ACTIONS_SECRET, RASA_SECRET
         from dialogues.training import rasa_env
 
-        # Rasa and the action server never need Slack's credentials.
-        base = {k: v for k, v in rasa_env().items() if not k.startswith("SLACK_")}
+        # Rasa and the action server never need Slack's credentials; each process is given only
+        # the secrets it checks or sends, in its environment (never on its command line).
+        base = {k: v for k, v in rasa_env().items()
+                if not k.startswith("SLACK_") and k not in ("RASA_TOKEN", ACTIONS_SECRET, RASA_SECRET)}
         base.update({"DATABASE_URL": database, "PYTHONUNBUFFERED": "1"})
-        rasa_bin, python = str(BIN / "rasa"), sys.executable
+        python = sys.executable
         actions_url = f"http://127.0.0.1:{ports['actions']}"
         rasa_url = f"http://127.0.0.1:{ports['rasa']}"
         standin_url = f"http://127.0.0.1:{ports['standin']}"
@@ -517,20 +531,21 @@ class Up:
         # `microbuy train` in another terminal finds the running Rasa here and hands it a new model.
         write_handover(rasa_url, rasa_token)
         children = [
-            Child("actions", [rasa_bin, "run", "actions", "--actions", "dialogues.actions", "-p", str(ports["actions"])],
-                  base, answers_200(f"{actions_url}/health"), TIMEOUTS_S["actions"], log("actions")),
+            Child("actions", [python, "-m", "dialogues.action_server", "-p", str(ports["actions"])],
+                  {**base, ACTIONS_SECRET: shared[ACTIONS_SECRET]}, answers_200(f"{actions_url}/health"),
+                  TIMEOUTS_S["actions"], log("actions")),
             # The exact model trained for these inputs: given the folder, Rasa would take the newest
             # file, which is not this one after a change is undone.
             # With RASA_TOKEN, as in the Procfile: the API is on behind it, so `microbuy train` can
-            # hand the running Rasa a new model.
-            Child("rasa", [rasa_bin, "run", "--model", str(model), "--endpoints", "dialogues/endpoints.yml",
-                           "--credentials", "dialogues/credentials.yml", "-i", "127.0.0.1", "-p", str(ports["rasa"]),
-                           *(["--enable-api", f"--auth-token={rasa_token}"] if rasa_token else [])],  # "=": a token may start with "-"
-                  {**base, "ACTION_ENDPOINT_URL": f"{actions_url}/webhook"}, rasa_ready(f"{rasa_url}/", rasa_token),
-                  TIMEOUTS_S["rasa"], log("rasa")),
+            # hand the running Rasa a new model (dialogues/rasa_cli.py reads it from the environment).
+            Child("rasa", [python, "-m", "dialogues.rasa_cli", "run", "--model", str(model),
+                           "--endpoints", "dialogues/endpoints.yml", "--credentials", "dialogues/credentials.yml",
+                           "-i", "127.0.0.1", "-p", str(ports["rasa"])],
+                  {**base, "ACTION_ENDPOINT_URL": f"{actions_url}/webhook", "RASA_TOKEN": rasa_token, **shared},
+                  rasa_ready(f"{rasa_url}/", rasa_token), TIMEOUTS_S["rasa"], log("rasa")),
         ]
         web_env = {**base, **{k: v for k, v in os.environ.items() if k.startswith("SLACK_")},
-                   "RASA_URL": rasa_url, "PORT": str(ports["web"])}
+                   "RASA_URL": rasa_url, "PORT": str(ports["web"]), RASA_SECRET: shared[RASA_SECRET]}
         if mode is None:
             from standin.workspace import BOT_TOKEN
 
@@ -590,6 +605,20 @@ class Up:
         shown = reply if len(reply) <= 80 else reply[:79] + "…"
         self.console.say(f"[5/{steps}] check: a DM from {requester[1]} got the bot's reply in {seconds:.1f} s: {shown!r}")
         return 0
+
+
+def run_secrets(env: Mapping[str, str]) -> Dict[str, str]:
+    """The secrets Rasa and the action server, and the bot and Rasa, share: the ones set in the
+    environment, else new ones for this run (they live only in the children's environments)."""
+    from dialogues import shared_secret
+
+    found = {}
+    for name in (shared_secret.ACTIONS_SECRET, shared_secret.RASA_SECRET):
+        try:
+            found[name] = shared_secret.from_env(name, env) if (env.get(name) or "").strip() else shared_secret.new()
+        except shared_secret.MissingSecret as exc:
+            raise Failed(str(exc), EXIT_USAGE) from None
+    return found
 
 
 def rasa_ready(url: str, token: Optional[str]) -> Callable[[Child], bool]:

@@ -38,7 +38,7 @@ def slack(bot_model, tmp_path_factory):
     with StandIn(workspace) as standin:
         settings = Settings.from_env({
             "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.url,
-            "RASA_URL": f"http://127.0.0.1:{stack.rasa_port}",
+            **stack.bot_env(),
         })
         sessions = storage.make_session_factory(storage.make_engine(url))
         app = build_app(settings, sessions=sessions, policy=lambda: policy)

@@ -12,7 +12,7 @@ def test_rasa_down_is_told_to_the_requester():
     submitted = []
     with StandIn(workspace) as standin:
         client = WebClient(token=workspace.bot_token, base_url=standin.url)
-        conversation = Conversation(RasaClient(f"http://127.0.0.1:{free_port()}", timeout=2),
+        conversation = Conversation(RasaClient(f"http://127.0.0.1:{free_port()}", "never-sent-to-anyone", timeout=2),
                                     lambda _client, request_id: submitted.append(request_id))
         dm = conversation.dm_channel(client, "U09NADIA")
         conversation.relay(client, "T1", "U09NADIA", dm, "I need pens")

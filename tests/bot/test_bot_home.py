@@ -87,6 +87,7 @@ def home(tmp_path_factory):
         settings = Settings.from_env({
             "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.url,
             "RASA_URL": "http://127.0.0.1:9",  # never called: nobody sends a message
+            "MICROBUY_RASA_SECRET": "never-sent-to-anyone",
         })
         app = build_app(settings, sessions=sessions, policy=lambda: policy)
         server, events_url = serve_in_background(app)

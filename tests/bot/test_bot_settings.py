@@ -6,7 +6,8 @@ import pytest
 
 from bot.settings import Settings, SettingsError
 
-GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret-value", "RASA_URL": "http://127.0.0.1:5005"}
+GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret-value", "RASA_URL": "http://127.0.0.1:5005",
+        "MICROBUY_RASA_SECRET": "rasa-webhook-secret-value"}
 
 
 def test_good_settings_for_http_mode():
@@ -15,7 +16,8 @@ def test_good_settings_for_http_mode():
 
 
 def test_socket_mode_needs_no_signing_secret():
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A-2"})
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A-2",
+                                  "MICROBUY_RASA_SECRET": GOOD["MICROBUY_RASA_SECRET"]})
     assert settings.socket_mode
 
 
@@ -28,6 +30,8 @@ def test_socket_mode_needs_no_signing_secret():
     ({**GOOD, "RASA_URL": "ftp://rasa"}, "RASA_URL must be an http(s) URL"),
     ({**GOOD, "PORT": "eighty"}, "PORT must be a port number"),
     ({**GOOD, "PORT": "70000"}, "PORT must be a port number"),
+    ({**GOOD, "MICROBUY_RASA_SECRET": ""}, "MICROBUY_RASA_SECRET is not set"),
+    ({**GOOD, "MICROBUY_RASA_SECRET": "short"}, "MICROBUY_RASA_SECRET is too short"),
 ])
 def test_each_wrong_setting_is_named(env, named):
     with pytest.raises(SettingsError) as caught:

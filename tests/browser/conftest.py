@@ -49,7 +49,7 @@ def stack(bot_model, tmp_path_factory):
         standin.start()
         settings = Settings.from_env({
             "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.url,
-            "RASA_URL": f"http://127.0.0.1:{rasa.rasa_port}",
+            **rasa.bot_env(),
         })
         sessions = storage.make_session_factory(storage.make_engine(url))
         app = build_app(settings, sessions=sessions, policy=lambda: policy)

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from dialogues.stack import free_port
+from dialogues.stack import free_port, listening_addresses
 from dialogues.training import train
 from microbuy.up import send_check_dm
 
@@ -25,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 MICROBUY = Path(sys.executable).with_name("microbuy")
 READY = "Ctrl-C stops everything."
 START_TIMEOUT_S = 240  # Rasa alone may take a minute on a busy machine
+LOG_NAMES = ["actions.log", "rasa.log", "standin.log", "web.log"]
 REQUESTER = "U08JORDAN"  # the first person in policies/esdc.yml who approves nothing
 
 
@@ -88,7 +90,7 @@ class Launcher:
             if _stat(pid).get("ppid") != self.process.pid:
                 continue
             argv = _cmdline(pid)
-            name = ("actions" if "actions" in argv[2:4] else "rasa") if "rasa" in Path(argv[1]).name else \
+            name = "actions" if "dialogues.action_server" in argv else "rasa" if "dialogues.rasa_cli" in argv else \
                 "standin" if "standin" in argv else "web" if "bot" in argv else "?"
             found[name] = pid
         self.groups = list(found.values())
@@ -152,6 +154,11 @@ def _cmdline(pid: int) -> List[str]:
         return []
 
 
+def _environ(pid: int) -> Dict[str, str]:
+    entries = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
+
+
 def _get(url: str) -> tuple:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(url, timeout=5) as answer:
@@ -163,9 +170,30 @@ def _closed(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_up_starts_everything_healthy_then_ctrl_c_stops_it_all(model, launch):
-    up = launch()
-    up.wait_for(READY)
+def _mode(path) -> str:
+    return oct(stat.S_IMODE(os.stat(path).st_mode))
+
+
+def test_up_starts_everything_healthy_then_ctrl_c_stops_it_all(model, launch, tmp_path):
+    # Under a wide umask, after an earlier run left the run folder and a log open to everyone.
+    from dialogues.reload import HANDOVER
+    old_umask = os.umask(0o022)
+    try:
+        logs = tmp_path / "logs"
+        logs.mkdir(mode=0o755)
+        os.chmod(logs, 0o755)
+        (logs / "web.log").write_text("an earlier run's log\n")
+        os.chmod(logs / "web.log", 0o644)
+        if HANDOVER.parent.exists():
+            os.chmod(HANDOVER.parent, 0o755)
+        up = launch()
+        assert up.logs == logs
+        up.wait_for(READY)
+    finally:
+        os.umask(old_umask)
+    # The run folder, the logs folder and every log are the owner's alone.
+    assert (_mode(HANDOVER.parent), _mode(logs)) == ("0o700", "0o700")
+    assert {p.name: _mode(p) for p in logs.iterdir()} == {name: "0o600" for name in LOG_NAMES}
     ports = up.ports
     assert f"Open http://127.0.0.1:{ports['standin']}/ in a browser" in up.output
     assert f"Try it as Jordan Blake ({REQUESTER})" in up.output
@@ -190,9 +218,28 @@ def test_up_starts_everything_healthy_then_ctrl_c_stops_it_all(model, launch):
     assert len(secret) >= 32
 
     # `microbuy train` in another terminal finds the Rasa this run started (owner-only handover).
-    from dialogues.reload import HANDOVER
     assert HANDOVER.stat().st_mode & 0o777 == 0o600
     assert json.loads(HANDOVER.read_text())["url"] == f"http://127.0.0.1:{ports['rasa']}"
+
+    # The run's secrets are in the environments of the processes that use them, and on no
+    # command line (`ps` shows those to every user): Rasa's API token, the secret Rasa shows the
+    # action server, and the one the bot shows Rasa.
+    token = json.loads(HANDOVER.read_text())["token"]
+    envs = {name: _environ(pid) for name, pid in children.items()}
+    actions_secret, rasa_secret = envs["actions"]["MICROBUY_ACTIONS_SECRET"], envs["web"]["MICROBUY_RASA_SECRET"]
+    assert len(actions_secret) >= 32 and len(rasa_secret) >= 32 and actions_secret != rasa_secret
+    assert (envs["rasa"]["RASA_TOKEN"], envs["rasa"]["MICROBUY_ACTIONS_SECRET"],
+            envs["rasa"]["MICROBUY_RASA_SECRET"]) == (token, actions_secret, rasa_secret)
+    assert "MICROBUY_RASA_SECRET" not in envs["actions"] and "RASA_TOKEN" not in envs["actions"]
+    assert "MICROBUY_ACTIONS_SECRET" not in envs["web"] and "RASA_TOKEN" not in envs["web"]
+    assert not {"MICROBUY_ACTIONS_SECRET", "MICROBUY_RASA_SECRET", "RASA_TOKEN"} & set(envs["standin"])
+    every_argv = [_cmdline(pid) for pid in _pids() if _stat(pid).get("pgrp") in up.groups]
+    showing = [argv[:4] for argv in every_argv  # (only the start is shown: the rest may be a secret)
+               if any(kept in " ".join(argv) for kept in (token, actions_secret, rasa_secret, "--auth-token"))]
+    assert every_argv and showing == []
+    # Rasa and the action server answer on this machine only.
+    assert listening_addresses(ports["actions"]) == {"127.0.0.1"}
+    assert listening_addresses(ports["rasa"]) == {"127.0.0.1"}
     env = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_TOKEN")}
     train = subprocess.run([str(Path(sys.executable).parent / "microbuy"), "train"], env=env, text=True,
                            capture_output=True, timeout=120)
@@ -205,9 +252,10 @@ def test_up_starts_everything_healthy_then_ctrl_c_stops_it_all(model, launch):
     assert up.leftovers() == []
     assert all(_closed(port) for port in ports.values()), ports
     assert not HANDOVER.exists()
-    assert secret not in up.output
-    assert not any(secret in log.read_text(errors="replace") for log in up.logs.glob("*.log"))
-    assert sorted(log.name for log in up.logs.glob("*.log")) == ["actions.log", "rasa.log", "standin.log", "web.log"]
+    for kept in (secret, actions_secret, rasa_secret, token):
+        assert kept not in up.output
+        assert not any(kept in log.read_text(errors="replace") for log in up.logs.glob("*.log"))
+    assert sorted(log.name for log in up.logs.glob("*.log")) == LOG_NAMES
 
 
 def test_a_taken_port_stops_it_at_once_naming_process_and_variable(launch, tmp_path):

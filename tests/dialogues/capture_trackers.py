@@ -94,8 +94,10 @@ class Recorder:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 if method == "POST" and self.path.endswith("/webhook"):
                     recorder.calls.append(json.loads(body))
+                # Rasa's Authorization header (MICROBUY_ACTIONS_SECRET) passes through unread.
+                headers = {"content-type": "application/json", "authorization": self.headers.get("authorization", "")}
                 answer = httpx.request(method, recorder.target + self.path, content=body or None,
-                                       headers={"content-type": "application/json"}, timeout=60)
+                                       headers=headers, timeout=60)
                 self.send_response(answer.status_code)
                 self.send_header("content-type", answer.headers.get("content-type", "application/json"))
                 self.end_headers()

@@ -42,7 +42,7 @@ def running_product(url: str, model: Path, folder: Path) -> Iterator[Product]:
         with StandIn(workspace) as standin:
             settings = Settings.from_env({
                 "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": standin.url, "RASA_URL": f"http://127.0.0.1:{stack.rasa_port}",
+                "SLACK_API_URL": standin.url, **stack.bot_env(),
             })
             app = build_app(settings, sessions=storage.make_session_factory(engine), policy=lambda: policy)
             server, events_url = serve_in_background(app)
