@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -86,6 +87,8 @@ class Database:
 
         if self.postgres:
             self._admin(f'CREATE DATABASE "{self.name}"')
+            # PostgreSQL has no default audit key; every process of the run inherits this one.
+            os.environ.setdefault("MICROBUY_AUDIT_KEY", secrets.token_hex(32))
         storage.upgrade(self.url)
         return self
 
@@ -239,7 +242,7 @@ class Load:
                                         double_send=self.double_send)
             else:
                 person = RestRequester(self.stack.rasa_urls[i % len(self.stack.rasa_urls)], user, purchase,
-                                       think=think, timeout=self.timeout)
+                                       secret=self.stack.rasa_secret, think=think, timeout=self.timeout)
             people.append((start, person))
 
         def go(start_and_person):

@@ -6,25 +6,31 @@ Exit codes: 0 done; 1 the input (request, month, audit) is at fault; 2 wrong usa
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 import os
 import sys
 import tempfile
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, Optional
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 import storage
+from storage.app_role import AppRoleError, grant_app_role
+from storage.audit import read_snapshot
+from storage.audit_key import AuditKeyError, audit_key, key_source
+from storage.audit_replay import check_requests
+from storage.audit_seal import AuditSealError, plan_seal, seal_unkeyed
 from policies import LoadedPolicy, PolicyError, RequestError, load_policy, policy_path
 
-from .judging import judge
+import workflow
+from workflow.judging import judge
 
 EXIT_INPUT, EXIT_POLICY, EXIT_DATABASE = 1, 3, 4
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "policies" / "examples"
@@ -77,7 +83,7 @@ def get_policy(path: Optional[str]) -> LoadedPolicy:
 
 
 def today_for(policy: LoadedPolicy) -> date:
-    return datetime.now(ZoneInfo(policy.rules.pack.timezone)).date()
+    return workflow.today(policy)
 
 
 def check_language(value: Optional[str], policy: LoadedPolicy) -> Optional[str]:
@@ -148,7 +154,9 @@ def policy_diff(draft_file: str, days: int, policy_file: Optional[str], as_json:
     nothing; exits 3 if the draft is broken."""
     from rich.console import Console
 
-    from .policy_diff import diff_policy, summary, table
+    from workflow.policy_diff import diff_policy
+
+    from .policy_diff_table import summary, table
 
     draft = get_policy(draft_file)
     current = get_policy(policy_file)
@@ -293,7 +301,8 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Migrate to this revision.")
 def db_upgrade(revision: str) -> None:
-    """Create the tables, or migrate them to the latest schema."""
+    """Create the tables, or migrate them to the latest schema; for a SQLite database, also make
+    the audit key file beside it if there is none."""
     url = storage.database_url()
     try:
         storage.upgrade(url, revision)
@@ -301,23 +310,96 @@ def db_upgrade(revision: str) -> None:
     except SQLAlchemyError as exc:
         raise database_failure("migrate", url, exc) from None
     click.echo(f"database {shown_url(url)} is at revision {now}")
+    try:
+        audit_key(url, create=True)
+    except AuditKeyError as exc:
+        # The owner may migrate without the key; the processes that write the log need it.
+        click.echo(f"warning: {exc}; microbuy cannot write its audit log until it has a key", err=True)
+    else:
+        click.echo(f"audit key: {key_source(url)}")
+
+
+@db.command("grant-app-role")
+@click.argument("role")
+def db_grant_app_role(role: str) -> None:
+    """PostgreSQL: give ROLE, the role microbuy's processes connect as, only what they need: it may
+    add to the audit log but never change it, and owns nothing. Run as the owner (DATABASE_URL),
+    after each upgrade; see docs/deployment.md."""
+    url = storage.database_url()
+    engine = storage.make_engine(url)
+    try:
+        with engine.begin() as connection:
+            granted = grant_app_role(connection, role)
+    except AppRoleError as exc:
+        raise Failure(str(exc), EXIT_INPUT) from None
+    except SQLAlchemyError as exc:
+        raise database_failure("grant on", url, exc) from None
+    finally:
+        engine.dispose()
+    for table, privileges in granted:
+        click.echo(f"{table}: {', '.join(privileges)}")
+    click.echo(f"✓ {role} may use {shown_url(url)} as the app role")
 
 
 @main.group()
 def audit() -> None:
-    """Check the append-only audit log."""
+    """Check the append-only audit log (needs its key: MICROBUY_AUDIT_KEY or MICROBUY_AUDIT_KEY_FILE)."""
+
+
+def the_audit_key() -> bytes:
+    try:
+        return audit_key(storage.database_url())
+    except AuditKeyError as exc:
+        raise Failure(f"cannot check the audit log: {exc}", EXIT_DATABASE) from None
 
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit log's hash chain; exits 1 at the first altered, missing or extra row."""
+    """Recompute the audit log's keyed hash chain, then replay each request's audit trail and
+    compare it with the stored request and its decisions. Exits 1 at the first altered, missing
+    or extra row, or the first request that disagrees with its trail; 4 without the key."""
     with database() as session:
-        result = storage.verify_audit(session)
-    if result.ok:
-        click.echo(f"✓ audit log intact: {result.rows_checked} row(s) checked")
+        key = the_audit_key()
+        read_snapshot(session)  # the log, the requests and the decisions as of one moment
+        chain = storage.verify_audit(session, key=key)
+        requests = check_requests(session) if chain.ok else None
+    if not chain.ok:
+        raise Failure(f"audit log broken at row {chain.bad_row_id}: {chain.problem} "
+                      f"({chain.rows_checked} row(s) checked before it)", EXIT_INPUT)
+    if not requests.ok:
+        raise Failure(f"request {requests.reference} disagrees with its audit trail: {requests.problem} "
+                      f"({requests.requests_checked} request(s) agreed before it)", EXIT_INPUT)
+    click.echo(f"✓ audit log intact: {chain.rows_checked} row(s) checked; "
+               f"{requests.requests_checked} request(s) agree with their audit trail")
+
+
+@audit.command("seal-unkeyed")
+@click.option("--yes", is_flag=True, help="Seal without asking.")
+def audit_seal_unkeyed(yes: bool) -> None:
+    """Once per database, after upgrading from a microbuy whose audit log had no key: check the
+    old rows' plain SHA-256 links, then seal the whole log with the key, audited. Run as the
+    owner (the append-only trigger is lifted inside the transaction)."""
+    with database() as session:
+        key = the_audit_key()
+        read_snapshot(session)
+        try:
+            plan = plan_seal(session, key)
+        except AuditSealError as exc:
+            raise Failure(f"cannot seal the audit log: {exc}", EXIT_INPUT) from None
+    if plan.unkeyed == 0:
+        click.echo(f"nothing to seal: all {plan.rows} row(s) of the audit log are keyed")
         return
-    raise Failure(f"audit log broken at row {result.bad_row_id}: {result.problem} "
-                  f"({result.rows_checked} row(s) checked before it)", EXIT_INPUT)
+    click.echo(f"rows 1 to {plan.unkeyed} of {plan.rows} carry plain SHA-256 hashes, written before the audit "
+               "log was keyed. Seal them only if this database was written by such a microbuy and never sealed; "
+               "if it was sealed before, someone has rewritten the log since: do not seal it, investigate.")
+    if not yes:
+        click.confirm("Seal them with the audit key?", abort=True)
+    with database() as session:
+        try:
+            seal_unkeyed(session, key, expected_unkeyed=plan.unkeyed, actor=f"cli:{getpass.getuser()}"[:64])
+        except AuditSealError as exc:
+            raise Failure(f"cannot seal the audit log: {exc}", EXIT_INPUT) from None
+    click.echo(f"✓ sealed {plan.unkeyed} row(s); microbuy audit verify checks the whole log with the key now")
 
 
 # --- export ---------------------------------------------------------------------------------

@@ -4,9 +4,14 @@ Each row's hash covers its content and the previous row's hash, so editing,
 deleting or reordering rows breaks the chain where it happened. The chain's
 tip lives in audit_head, which every append locks; appends are therefore
 serialised and the ids have no gaps, which makes a deleted row detectable.
+
+The hash is an HMAC keyed with a secret kept outside the database
+(storage/audit_key.py): whoever can rewrite the table cannot recompute the
+chain without the key.
 """
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +20,7 @@ from typing import Any, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .audit_key import key_for_session
 from .canonical import canonical_json
 from .errors import StorageError
 from .models import GENESIS_HASH, AuditEntry, AuditHead
@@ -37,15 +43,25 @@ def format_at(at: datetime) -> str:
     return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def compute_hash(
+def hashed_text(
     prev_hash: str, *, id: int, at: datetime, actor: str, action: str,
     request_id: Optional[int], data: Any,
-) -> str:
+) -> bytes:
+    """What a row's hash covers: the previous hash, then the row as canonical JSON."""
     body = canonical_json(
         {"id": id, "at": format_at(at), "actor": actor, "action": action,
          "request_id": request_id, "data": data}
     )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    return (prev_hash + body).encode("utf-8")
+
+
+def compute_hash(
+    prev_hash: str, *, key: bytes, id: int, at: datetime, actor: str, action: str,
+    request_id: Optional[int], data: Any,
+) -> str:
+    """HMAC-SHA256 of the row under the audit key, as 64 hex digits."""
+    text = hashed_text(prev_hash, id=id, at=at, actor=actor, action=action, request_id=request_id, data=data)
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 def _lock_head(session: Session) -> AuditHead:
@@ -74,12 +90,14 @@ def append_audit(
         raise ValueError("an audit entry needs an action")
     data_text = canonical_json({} if data is None else data)
     data_value = json.loads(data_text)
+    # Before the lock: a missing key fails without holding up anyone else's append.
+    key = key_for_session(session, create=True)
 
     head = _lock_head(session)
     entry_id = head.last_id + 1
     at = utcnow()
     entry_hash = compute_hash(
-        head.last_hash, id=entry_id, at=at, actor=actor, action=action,
+        head.last_hash, key=key, id=entry_id, at=at, actor=actor, action=action,
         request_id=request_id, data=data_value,
     )
     entry = AuditEntry(
@@ -93,13 +111,20 @@ def append_audit(
     return entry
 
 
-def verify_audit(session: Session, *, batch_size: int = 1000) -> AuditVerification:
+def verify_audit(
+    session: Session, *, key: Optional[bytes] = None, batch_size: int = 1000,
+) -> AuditVerification:
     """Walk the chain in id order and report the first row that does not check out.
+
+    `key` is the audit key (default: found as every process finds it, storage/audit_key.py;
+    AuditKeyError when there is none). A wrong key shows as row 1 not checking out.
 
     Rows up to the head read at the start are walked; rows past it count as
     tampering only if the head has not moved meanwhile, so appends committed
     while this runs are not mistaken for it.
     """
+    if key is None:
+        key = key_for_session(session)
     head = session.execute(
         select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == HEAD_ID)
     ).one_or_none()
@@ -139,11 +164,15 @@ def verify_audit(session: Session, *, batch_size: int = 1000) -> AuditVerificati
         if canonical_json(data) != row.data:
             return bad(checked, row.id, f"row {row.id}: data is not in canonical form (altered)")
         recomputed = compute_hash(
-            row.prev_hash, id=row.id, at=row.at, actor=row.actor, action=row.action,
+            row.prev_hash, key=key, id=row.id, at=row.at, actor=row.actor, action=row.action,
             request_id=row.request_id, data=data,
         )
-        if recomputed != row.hash:
-            return bad(checked, row.id, f"row {row.id}: hash does not match its content (altered)")
+        if not hmac.compare_digest(recomputed, row.hash):
+            why = "altered" if row.id != 1 else (
+                "altered, or the audit key is not the one this log was sealed with, or the log was written "
+                "before it was keyed: see microbuy audit seal-unkeyed"
+            )
+            return bad(checked, row.id, f"row {row.id}: hash does not match its content ({why})")
         prev_hash = row.hash
         checked += 1
         expected_id += 1
@@ -173,3 +202,15 @@ def verify_audit(session: Session, *, batch_size: int = 1000) -> AuditVerificati
                 f"row {extra} is past the head (row {head.last_id}): added outside the application",
             )
     return AuditVerification(True, checked)
+
+
+def read_snapshot(session: Session) -> None:
+    """Make the session's transaction read the database as of one moment, so a check that reads
+    the log, the requests and the decisions in turn never sees a change made between two of its
+    reads. Call it before the session's first statement; it blocks no writer."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    elif dialect == "sqlite":
+        # A deferred (read) transaction in WAL mode reads one snapshot and takes no write lock.
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})

@@ -1,7 +1,9 @@
 """The hash-chained audit log: appends, verification, and tampering detection."""
 
 import hashlib
+import hmac
 import json
+import os
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +12,11 @@ from sqlalchemy.exc import DBAPIError
 from storage import AuditEntry, AuditVerification, append_audit, verify_audit
 
 GENESIS = "0" * 64
+
+
+def _keyed(text: str) -> str:
+    """HMAC-SHA256 under this run's audit key (tests/conftest.py), as docs/storage.md gives it."""
+    return hmac.new(os.environ["MICROBUY_AUDIT_KEY"].encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def _append(session_factory, n, start=0):
@@ -50,7 +57,8 @@ def test_hashes_follow_the_documented_formula(session_factory):
             sort_keys=True, separators=(",", ":"),
         )
         assert row.prev_hash == prev
-        assert row.hash == hashlib.sha256((prev + body).encode()).hexdigest()
+        assert row.hash == _keyed(prev + body)
+        assert row.hash != hashlib.sha256((prev + body).encode()).hexdigest()
         prev = row.hash
     assert [r.id for r in rows] == [1, 2]
     assert rows[0].data == '{"n":0}'
@@ -113,13 +121,13 @@ def test_non_canonical_rewrite_is_reported(db_engine, session_factory):
 def test_rehashed_row_breaks_the_next_link(db_engine, session_factory):
     _append(session_factory, 5)
     _drop_append_only_triggers(db_engine)
-    # The forger recomputes row 2's hash too; row 3 still points at the old one.
+    # The forger, key in hand, recomputes row 2's hash too; row 3 still points at the old one.
     with session_factory() as s:
         row = s.execute(select(AuditEntry).where(AuditEntry.id == 2)).scalar_one()
         body = json.dumps({"id": 2, "at": row.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "actor": row.actor,
                            "action": row.action, "request_id": row.request_id, "data": {"n": 42}},
                           sort_keys=True, separators=(",", ":"))
-        forged = hashlib.sha256((row.prev_hash + body).encode()).hexdigest()
+        forged = _keyed(row.prev_hash + body)
     _sql(db_engine, f"""UPDATE audit_log SET data = '{{"n":42}}', hash = '{forged}' WHERE id = 2""")
     result = _verify(session_factory)
     assert result.bad_row_id == 3 and "prev_hash" in result.problem
@@ -152,7 +160,7 @@ def test_row_added_behind_the_head_is_reported(db_engine, session_factory):
     body = json.dumps({"id": 4, "at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "actor": "U_EVIL",
                        "action": "test.event", "request_id": None, "data": {}},
                       sort_keys=True, separators=(",", ":"))
-    forged = hashlib.sha256((last.hash + body).encode()).hexdigest()
+    forged = _keyed(last.hash + body)
     with db_engine.begin() as connection:
         connection.execute(
             AuditEntry.__table__.insert().values(
