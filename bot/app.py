@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Callable, Optional, Tuple
 
 from slack_bolt import App
@@ -71,13 +72,16 @@ def slack_client(settings: Settings) -> WebClient:
 
 
 def build_app(settings: Settings, sessions: Optional[sessionmaker] = None,
-              policy: Optional[Callable[[], LoadedPolicy]] = None) -> App:
-    return build(settings, sessions, policy)[0]
+              policy: Optional[Callable[[], LoadedPolicy]] = None, today: Optional[Callable[[], date]] = None) -> App:
+    return build(settings, sessions, policy, today)[0]
 
 
 def build(settings: Settings, sessions: Optional[sessionmaker] = None,
-          policy: Optional[Callable[[], LoadedPolicy]] = None) -> Tuple[App, Services]:
-    """The app and the services its listeners share (sessions, policy), for background work."""
+          policy: Optional[Callable[[], LoadedPolicy]] = None,
+          today: Optional[Callable[[], date]] = None) -> Tuple[App, Services]:
+    """The app and the services its listeners share (sessions, policy), for background work.
+    `today` pins the date decisions and deliveries are checked on (tests); by default
+    workflow.today, the pack's time zone's date."""
     sessions = sessions or storage.make_session_factory(storage.make_engine())
     policy = policy or PolicyInForce()
     client = slack_client(settings)
@@ -86,9 +90,10 @@ def build(settings: Settings, sessions: Optional[sessionmaker] = None,
         # Heard from the first load on: every version in force is audited, refused edits reported.
         PolicyWatch(sessions, policy, client, languages)
     policy()  # a broken policy stops start-up with its report, rather than failing the first click
-    after_approval = AfterApproval(sessions, policy, languages=languages)
-    approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message, languages=languages)
-    conversation = Conversation(RasaClient(settings.rasa_url), approvals.post_for_approval, languages)
+    after_approval = AfterApproval(sessions, policy, today=today, languages=languages)
+    approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message, languages=languages,
+                          today=today)
+    conversation = Conversation(RasaClient(settings.rasa_url, settings.rasa_secret), approvals.post_for_approval, languages)
     approvals.on_changes_requested = conversation.reopen_for_changes
     app = App(client=client, signing_secret=settings.signing_secret or "socket-mode",
               request_verification_enabled=not settings.socket_mode,

@@ -69,6 +69,8 @@ class Languages:
         self._lock = threading.Lock()
         # user -> (the language Slack's locale gave, or None; when to ask Slack again)
         self._slack: "OrderedDict[str, Tuple[Optional[str], float]]" = OrderedDict()
+        # Told each user object asked here (the membership check, bot/membership.py, uses it too).
+        self.on_slack_user: Optional[Callable[[str, dict], None]] = None
 
     def of(self, user_id: Optional[str], client: Optional[WebClient] = None, record: bool = True,
            policy: Optional[LoadedPolicy] = None) -> str:
@@ -101,6 +103,15 @@ class Languages:
             log.warning("%s chose %r, which the policy pack does not offer", user_id, language)
             return False
         return self._record(user_id, language, source)
+
+    def heard_from_slack(self, user_id: str, locale: object) -> None:
+        """Slack's locale for a person from a users.info asked for another reason (the membership
+        check, bot/membership.py): kept as if asked here, so Slack is asked once for both."""
+        with self._lock:
+            self._slack[user_id] = (from_locale(locale), self._clock() + RECHECK_S)
+            self._slack.move_to_end(user_id)
+            while len(self._slack) > MEMO_SIZE:
+                self._slack.popitem(last=False)
 
     # -- the pieces -------------------------------------------------------------------------------
 
@@ -143,6 +154,8 @@ class Languages:
         try:
             answer = client.users_info(user=user_id, include_locale=True)
             language, retry_s = from_locale((answer.get("user") or {}).get("locale")), RECHECK_S
+            if self.on_slack_user is not None and answer.get("user"):
+                self.on_slack_user(user_id, answer["user"])
         except SlackApiError as exc:  # a missing scope (users:read), an unknown user: the next rules decide
             log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
         except Exception as exc:  # noqa: BLE001 - Slack not answering: the same

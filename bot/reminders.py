@@ -22,17 +22,23 @@ may decide it with the buttons on the approval post, in the step approvers' plac
 acting on their behalf, like a delegate); the step's own approvers keep their buttons too.
 
 Once only: each action is claimed with `storage.claim_event` ("remind:{id}:{revision}:{step}",
-"escalate:{id}:{revision}:{step}") in the same transaction as its audit entry
-("reminder.sent", "reminder.escalated", "reminder.not_escalated"), and that transaction commits
-only after every DM of the action was sent. A Slack failure rolls the claim back and is retried
-at the next run (the people already reached may then get the DM again: all DM channels are
-opened first, so an unknown user fails before anything is posted). A new revision or the next
-step starts a new clock and new keys. Requests not waiting for a decision are never reminded.
-Already-claimed actions are filtered out in a read-only pass, so the write transaction (which
-holds SQLite's write lock during the Slack calls) is only opened for work that is due.
+"escalate:{id}:{revision}:{step}") in one short transaction with its audit entry ("reminder.sent",
+"reminder.escalated", "reminder.not_escalated") and the escalation itself, taking the request's
+row lock before the audit head's, as every state change does. The DMs are sent after that commit,
+so no lock is held while Slack answers (or asks to wait after a 429): approvers' decisions go on
+meanwhile, and a second bot sees the claim and leaves the action alone. If Slack still refuses
+(after slack_sdk's own retries), a second short transaction releases the claim and audits
+"reminder.failed" with the error, so the next run does it again; an escalation stays done (it is a
+state change) and the next run tells the same people again (from the failed row). People already
+reached before the failure may get the DM twice; all DM channels are opened first, so an unknown
+user fails before anything is posted. (A bot killed between the commit and the DMs loses that one
+action, audited as done.) A new revision or the next step starts a new clock and new keys.
+Requests not waiting for a decision are never reminded. Already-claimed actions are filtered out
+in a read-only pass, so a write transaction is only opened for work that is due.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -61,6 +67,7 @@ ACTOR = "microbuy"
 REMIND, ESCALATE = "remind", "escalate"
 KIND = {REMIND: "reminder", ESCALATE: "escalation"}
 TITLE_CHARS = 100
+ERROR_CHARS = 300  # of Slack's error, in the reminder.failed audit row
 INTERVAL_ENV = "MICROBUY_REMINDER_INTERVAL_S"
 DEFAULT_INTERVAL_S = 300
 
@@ -83,7 +90,12 @@ class _Due:
 
 
 class SlackFailed(Exception):
-    """A DM could not be sent; the action's claim is rolled back."""
+    """A DM could not be sent; the action's claim was released (retried next run) unless `retried`
+    is False."""
+
+    def __init__(self, message: str, retried: bool = True):
+        super().__init__(message)
+        self.retried = retried
 
 
 class Reminders:
@@ -101,7 +113,8 @@ class Reminders:
         self.languages = languages or Languages(sessions, self.policy)
 
     def _language(self, person: str, policy: LoadedPolicy) -> str:
-        # Asked inside the action's write transaction: read only (bot/language.py, record=False).
+        # Asked after the action's claim committed; read only (record=False): a run writes nothing
+        # but its claims and audit rows.
         return self.languages.of(person, self.client, record=False, policy=policy)
 
     # -- one pass ---------------------------------------------------------------------------------
@@ -114,10 +127,9 @@ class Reminders:
         for due in self._due(now, policy):
             try:
                 done.append(self._act(due, policy))
-                if due.what == ESCALATE and done[-1].startswith("escalated") and self.refresh_post:
-                    self._refresh(due.request_id)
             except SlackFailed as exc:
-                line = f"failed: {due.what} MB-{due.request_id:06d} (revision {due.revision}, step {due.step}): {exc}; retried next run"
+                line = (f"failed: {due.what} MB-{due.request_id:06d} (revision {due.revision}, step {due.step}): {exc}"
+                        + ("; retried next run" if exc.retried else ""))
                 log.error("%s", line)
                 done.append(line)
             except storage.StaleDecision:
@@ -179,14 +191,37 @@ class Reminders:
         return found
 
     def _act(self, due: _Due, policy: LoadedPolicy) -> str:
-        """Claim, audit and send one action in one transaction; SlackFailed rolls it all back."""
+        """Claim and audit one action in a short transaction, then send its DMs after commit, so no
+        lock is held while Slack answers (its 429 waits included). SlackFailed after the claim was
+        released and the failure audited."""
+        claimed = self._claim(due, policy)
+        if claimed is None:
+            return ""
+        if claimed.escalated and self.refresh_post:
+            self._refresh(due.request_id)  # before the DMs: they point to the post's buttons
+        try:
+            self._send(claimed.texts, policy)
+        except SlackFailed as exc:
+            try:
+                self._release(due, claimed, str(exc))
+            except SQLAlchemyError:
+                log.exception("%s of request %s failed and its claim could not be released", due.what,
+                              due.request_id)
+                raise SlackFailed(f"{exc}; the claim could not be released (database error)", retried=False) from exc
+            raise
+        return claimed.line
+
+    def _claim(self, due: _Due, policy: LoadedPolicy) -> Optional["_Claimed"]:
+        """The action claimed and audited (and the step escalated) in one transaction; None when it
+        is no longer due or another runner has it. Locks in the order every state change takes
+        them: the request's row first, then the audit log's head (storage.append_audit)."""
         with self.sessions.begin() as session:
-            req = storage.get_request(session, due.request_id)
+            req = storage.get_request(session, due.request_id, for_update=True)
             if (req.status != storage.Status.SUBMITTED.value or req.revision != due.revision
                     or req.approval_step != due.step or not 0 <= due.step < len(req.route or [])):
-                return ""  # decided or edited since it was read: the next run sees the new state
+                return None  # decided or edited since it was read: the next run sees the new state
             if not storage.claim_event(session, due.key, KIND[due.what]):
-                return ""  # another runner did it
+                return None  # another runner did it
             step = req.route[due.step]
             about = _About(req, step, due, policy)
             if due.what == REMIND:
@@ -194,29 +229,43 @@ class Reminders:
                                  leave_out=[req.requester])
                 storage.append_audit(session, actor=ACTOR, action="reminder.sent", request_id=req.id,
                                      data={**about.data, "to": people})
-                self._send({person: about.reminder(self._language(person, policy)) for person in people})
-                return f"reminded {req.reference} (revision {due.revision}, step {due.step}): {', '.join(people)}"
+                return _Claimed(about, {person: about.reminder for person in people}, {"to": people},
+                                f"reminded {req.reference} (revision {due.revision}, step {due.step}): "
+                                f"{', '.join(people)}")
 
-            level, people = escalation(policy, req, step)
+            level, people, again = _escalation_of(session, policy, req, step, due)
             if not people:
                 storage.append_audit(session, actor=ACTOR, action="reminder.not_escalated", request_id=req.id,
                                      data={**about.data, "why": "no higher level with anyone to tell"})
-                self._send({req.requester: about.nobody_higher(self._language(req.requester, policy))})
-                return (f"not escalated {req.reference} (revision {due.revision}, step {due.step}): nobody higher; "
-                        f"told {req.requester}")
+                return _Claimed(about, {req.requester: about.nobody_higher}, {"to": [req.requester]},
+                                f"not escalated {req.reference} (revision {due.revision}, step {due.step}): "
+                                f"nobody higher; told {req.requester}")
             storage.append_audit(session, actor=ACTOR, action="reminder.escalated", request_id=req.id,
-                                 data={**about.data, "to_level": level, "to": people})
-            storage.escalate_step(session, req.id, revision=due.revision, step=due.step, level=level,
-                                  people=people, actor=ACTOR)
-            messages = {person: about.escalation(level, self._language(person, policy)) for person in people}
-            messages[req.requester] = about.escalated(level, people, self._language(req.requester, policy))
-            self._send(messages)
-            return (f"escalated {req.reference} (revision {due.revision}, step {due.step}) to {level}: "
-                    f"{', '.join(people)}; told {req.requester}")
+                                 data={**about.data, "to_level": level, "to": people,
+                                       **({"again": True} if again else {})})
+            if not again:
+                storage.escalate_step(session, req.id, revision=due.revision, step=due.step, level=level,
+                                      people=people, actor=ACTOR)
+            texts: Dict[str, Callable[[str], str]] = {
+                person: functools.partial(about.escalation, level) for person in people}
+            texts[req.requester] = functools.partial(about.escalated, level, people)
+            return _Claimed(about, texts, {"to_level": level, "to": people},
+                            f"escalated {req.reference} (revision {due.revision}, step {due.step}) to {level}: "
+                            f"{', '.join(people)}; told {req.requester}", escalated=not again)
 
-    def _send(self, messages: Mapping[str, str]) -> None:
-        """DM each person; every DM channel is opened before anything is posted."""
+    def _release(self, due: _Due, claimed: "_Claimed", error: str) -> None:
+        """Slack refused an action's DMs after its claim committed: release the claim, so the next
+        run does it again, and audit why (`reminder.failed`), in one short transaction."""
+        with self.sessions.begin() as session:
+            storage.release_event(session, due.key)
+            storage.append_audit(session, actor=ACTOR, action="reminder.failed", request_id=due.request_id,
+                                 data={**claimed.about.data, "what": KIND[due.what], **claimed.told,
+                                       "error": error[:ERROR_CHARS]})
+
+    def _send(self, texts: Mapping[str, Callable[[str], str]], policy: LoadedPolicy) -> None:
+        """DM each person in their language; every DM channel is opened before anything is posted."""
         try:
+            messages = {person: text(self._language(person, policy)) for person, text in texts.items()}
             channels = {person: self.client.conversations_open(users=person)["channel"]["id"]
                         for person in messages}
             for person, text in messages.items():
@@ -226,6 +275,41 @@ class Reminders:
             raise SlackFailed(str(exc.response.get("error") or exc)) from exc
         except Exception as exc:  # the connection to Slack failing
             raise SlackFailed(repr(exc)) from exc
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """An action whose claim and audit row are committed: the DMs still to send (each person's
+    text in a given language), whom it was to tell (for `reminder.failed`), and the line to report."""
+    about: "_About"
+    texts: Dict[str, Callable[[str], str]]
+    told: Dict[str, Any]
+    line: str
+    escalated: bool = False  # the step was escalated now: its approval post is redrawn
+
+
+def _escalation_of(session: Any, policy: LoadedPolicy, req: Any, step: Dict[str, Any],
+                   due: _Due) -> Tuple[Optional[str], List[str], bool]:
+    """(level, people, again): whom the step escalates to. `again` when an earlier run escalated it
+    already and Slack refused the DMs (its `reminder.failed` row names them): the step keeps its
+    escalation, and the same people are told."""
+    rows = session.execute(
+        select(storage.AuditEntry)
+        .where(storage.AuditEntry.request_id == req.id, storage.AuditEntry.action == "reminder.failed")
+        .order_by(storage.AuditEntry.id.desc())
+    ).scalars()
+    may_decide = (step.get("escalated_to") or {}).get("people") or []
+    for row in rows:
+        data = row.payload
+        if (isinstance(data, dict) and data.get("what") == KIND[ESCALATE] and data.get("revision") == due.revision
+                and data.get("step") == due.step and data.get("to_level")):
+            # Only those the step still counts (the policy in force may have moved some on).
+            people = [p for p in data.get("to") or [] if p in may_decide]
+            if people:
+                return data["to_level"], people, True
+            break
+    level, people = escalation(policy, req, step)
+    return level, people, False
 
 
 class _About:

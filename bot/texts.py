@@ -103,6 +103,20 @@ TEXTS: Dict[str, Dict[str, str]] = {
                            "fr": "{reference} attend la décision de {who} : {summary}"},
     "approvals.revised": {"en": "*Revised (revision {revision}); what changed:*",
                           "fr": "*Révisée (révision {revision}); ce qui a changé :*"},
+    "approvals.superseded": {"en": "~{reference}~ was changed by the requester: revision {revision} is posted "
+                                   "anew for approval, and this post's buttons no longer count.",
+                             "fr": "~{reference}~ a été modifiée par le demandeur : la version {revision} est "
+                                   "publiée de nouveau pour approbation, et les boutons de ce message ne comptent "
+                                   "plus."},
+    "approvals.lowered": {"en": "*Changed after approval (revision {revision}): a lower total, nothing else; "
+                                "the approval stands.*",
+                          "fr": "*Modifiée après l'approbation (version {revision}) : un total moins élevé, rien "
+                                "d'autre; l'approbation est maintenue.*"},
+    "approvals.lowered_tell_approver": {
+        "en": "{who} lowered the total of {reference}, which you approved, to {total}; nothing else changed, "
+              "so your approval stands.",
+        "fr": "{who} a réduit à {total} le total de la demande {reference}, que vous avez approuvée; rien "
+              "d'autre n'a changé, votre approbation est donc maintenue."},
     "approvals.change_line": {"en": "• {field}: {old} → {new}", "fr": "• {field} : {old} → {new}"},
     "approvals.still_approved": {
         "en": "{reference} changed and is still within what was approved; no new approval is needed.",
@@ -177,6 +191,10 @@ TEXTS: Dict[str, Dict[str, str]] = {
                           "fr": "la demande d'achat {request} n'existe pas"},
     "refused.self_decision": {"en": "{who} requested {reference} and cannot decide on it",
                               "fr": "{who} a présenté la demande {reference} et ne peut pas en décider"},
+    "refused.second_step": {"en": "{who} already decided another step of {reference}; step {number} needs "
+                                  "someone else (one person never approves two steps)",
+                            "fr": "{who} a déjà décidé d'une autre étape de la demande {reference}; l'étape {number} "
+                                  "exige une autre personne (une même personne n'approuve jamais deux étapes)"},
     "refused.edited": {
         "en": "{reference} was edited since this was sent (revision {revision}, now {current}); decide on the current version",
         "fr": ("{reference} a été modifiée depuis l'envoi de ce message (révision {revision}, maintenant {current}); "
@@ -460,6 +478,21 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "status.purchased": {"en": "Bought", "fr": "Achetée"},
     "status.received": {"en": "Received", "fr": "Reçue"},
     "status.certified": {"en": "Certified (section 34), done", "fr": "Attestée (article 34), terminée"},
+
+    # -- who may use microbuy (bot/membership.py) -----------------------------------------------------
+    "membership.refused": {
+        "en": ("Sorry, only members of this workspace can use microbuy: guests and people from other "
+               "organizations cannot make purchase requests or decide on them here."),
+        "fr": ("Désolé, seuls les membres de cet espace de travail peuvent utiliser microbuy : les invités et les "
+               "personnes d'autres organisations ne peuvent pas présenter de demandes d'achat ni en décider ici."),
+    },
+    "membership.unchecked": {
+        "en": ("Sorry, microbuy cannot check right now that you are a member of this workspace, so nothing was "
+               "done. Please try again in a few minutes."),
+        "fr": ("Désolé, microbuy ne peut pas vérifier pour le moment que vous êtes membre de cet espace de travail; "
+               "rien n'a été fait. Veuillez réessayer dans quelques minutes."),
+    },
+    "membership.close": {"en": "Close", "fr": "Fermer"},
 }
 
 

@@ -126,7 +126,7 @@ class Deliverer:
         ts = self._post_message(user, channel_id, text, thread_ts)
         event = {"type": "message", "channel": channel_id, "user": user, "text": text, "ts": ts,
                  "event_ts": ts, "channel_type": channel_type, "client_msg_id": str(uuid.uuid4()),
-                 "team": self._team_id, "blocks": _rich_text(text)}
+                 "blocks": _rich_text(text), **self._author_team(user)}
         if thread_ts:
             event["thread_ts"] = thread_ts
         return self._event(event, bad_signature=bad_signature, age=age)
@@ -141,8 +141,8 @@ class Deliverer:
         channel_id, _ = self._channel(channel, user)
         ts = self._post_message(user, channel_id, text, thread_ts)
         event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel_id,
-                 "event_ts": ts, "client_msg_id": str(uuid.uuid4()), "team": self._team_id,
-                 "blocks": _rich_text(text)}
+                 "event_ts": ts, "client_msg_id": str(uuid.uuid4()), "blocks": _rich_text(text),
+                 **self._author_team(user)}
         if thread_ts:
             event["thread_ts"] = thread_ts
         return self._event(event, bad_signature=bad_signature, age=age)
@@ -351,7 +351,7 @@ class Deliverer:
             "authorizations": [{"enterprise_id": None, "team_id": self._team_id,
                                 "user_id": self.workspace.bot_user_id if self.workspace else BOT_USER_ID,
                                 "is_bot": True, "is_enterprise_install": False}],
-            "is_ext_shared_channel": False,
+            "is_ext_shared_channel": "user_team" in event,
             "event_context": f"4-{secrets.token_urlsafe(24)}",
         }
         return self._send("event", envelope, json.dumps(envelope), JSON, self.events_url, **options)
@@ -443,8 +443,23 @@ class Deliverer:
         return "directmessage" if channel_id.startswith("D") else channel_id
 
     def _user(self, user_id: str) -> Dict[str, Any]:
+        """An interaction's `user`: with their own workspace, which for someone of another
+        organisation (Slack Connect) is not the `team` the app is installed in."""
         name = self._user_name(user_id)
-        return {"id": user_id, "username": name, "name": name, "team_id": self._team_id}
+        return {"id": user_id, "username": name, "name": name, "team_id": self._home_team(user_id)}
+
+    def _home_team(self, user_id: str) -> str:
+        if self.workspace is not None and user_id in self.workspace.users:
+            return self.workspace.users[user_id].team_id or self._team_id
+        return self._team_id
+
+    def _author_team(self, user_id: str) -> Dict[str, str]:
+        """A message event's team fields: the author's workspace, and for someone of another
+        (a Slack Connect channel) `user_team` and `source_team` too."""
+        home = self._home_team(user_id)
+        if home == self._team_id:
+            return {"team": home}
+        return {"team": home, "user_team": home, "source_team": home}
 
     def _user_name(self, user_id: str) -> str:
         if self.workspace is not None and user_id in self.workspace.users:

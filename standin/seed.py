@@ -3,7 +3,9 @@ the channels the pack names (approval channels, then the admins' channel).
 
 The titles are what Slack shows as a profile's title; they let someone trying the stand-in pick
 "the director of cost centre 100200" in the user switcher without reading the YAML. People are
-listed requesters first, then approvers from the lowest level to the highest, then delegates.
+listed requesters first, then approvers from the lowest level to the highest, then delegates,
+then two people Slack lets write to the app but who may not use microbuy: a guest of the
+workspace and someone of a partner organisation in the shared channels (Slack Connect).
 """
 from __future__ import annotations
 
@@ -13,6 +15,13 @@ from typing import Any, Dict, List, Optional, Tuple
 from .workspace import DEFAULT_CHANNELS, Workspace
 
 REQUESTER = "Requester"
+PARTNER_TEAM = "T0PARTNER"
+# (id, name, title, Slack's flags for them): in every channel, as the pack's people are.
+OUTSIDERS = (
+    ("U0GUEST", "Gabriel Lavoie", "Guest (contractor): may not use microbuy", {"is_restricted": True}),
+    ("U0EXTERNAL", "Erin Walsh", "Partner organization, via Slack Connect: may not use microbuy",
+     {"team_id": PARTNER_TEAM}),
+)
 
 
 def workspace_from_policy(policy_file: Optional[str] = None) -> Workspace:
@@ -26,6 +35,13 @@ def workspace_from_policy(policy_file: Optional[str] = None) -> Workspace:
     channels = channels_of(rules) or DEFAULT_CHANNELS
     workspace = Workspace.from_people(people, channels=channels, tz=rules.pack.timezone, titles=titles,
                                       team_name=_text(rules.pack.name, rules))
+    with workspace.lock:
+        for user_id, name, title, kind in OUTSIDERS:
+            workspace.add_user(user_id, ".".join(name.lower().split()), real_name=name, tz=rules.pack.timezone,
+                               title=title, **kind)
+            for channel in workspace.channels.values():
+                if not channel.is_im:
+                    channel.members.append(user_id)
     return workspace
 
 

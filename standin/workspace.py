@@ -51,12 +51,17 @@ class User:
     bot_id: Optional[str] = None
     deleted: bool = False
     title: str = ""  # Slack's profile.title, e.g. "Director, cost centre 100200"
+    is_restricted: bool = False  # a guest (a single-channel guest is also is_ultra_restricted)
+    is_ultra_restricted: bool = False
+    team_id: Optional[str] = None  # their own workspace, for someone from another (Slack Connect); None: this one
+    is_stranger: bool = False  # of another workspace and in no channel shared with this one
 
     def to_slack(self, team_id: str, include_locale: bool = False) -> Dict[str, Any]:
         offset = _tz_offset(self.tz)
+        home = self.team_id or team_id
         user: Dict[str, Any] = {
             "id": self.id,
-            "team_id": team_id,
+            "team_id": home,
             "name": self.name,
             "deleted": self.deleted,
             "real_name": self.real_name,
@@ -69,14 +74,19 @@ class User:
                 "display_name": self.name,
                 "display_name_normalized": self.name,
                 "title": self.title,
-                "team": team_id,
+                "team": home,
             },
             "is_admin": False,
             "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": 1764000000,
         }
+        if self.is_stranger:  # Slack leaves it out otherwise
+            user["is_stranger"] = True
         if self.bot_id:
             user["profile"]["bot_id"] = self.bot_id
         if include_locale:
@@ -314,10 +324,12 @@ class Workspace:
 
     def add_user(self, user_id: str, name: str, *, real_name: Optional[str] = None, tz: str = DEFAULT_TZ,
                  locale: str = "en-US", is_bot: bool = False, bot_id: Optional[str] = None,
-                 title: str = "") -> User:
+                 title: str = "", **kind: Any) -> User:
+        """`kind`: Slack's flags for someone who is not a member: is_restricted, is_ultra_restricted
+        (guests), team_id (their own workspace: Slack Connect), is_stranger."""
         with self.lock:
             user = User(user_id, name, real_name or name, tz=tz, locale=locale, is_bot=is_bot, bot_id=bot_id,
-                        title=title)
+                        title=title, **kind)
             self.users[user_id] = user
             self._notify()
             return user

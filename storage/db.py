@@ -1,6 +1,8 @@
 """Engine and session set-up for SQLite (development, small deployments) and PostgreSQL."""
 
+import logging
 import os
+import stat
 from typing import Any, Dict, Mapping, Optional
 
 from sqlalchemy import create_engine, event
@@ -11,6 +13,7 @@ from .canonical import canonical_json
 
 DEFAULT_DATABASE_URL = "sqlite:///microbuy.db"
 SQLITE_BUSY_TIMEOUT_S = 30
+log = logging.getLogger(__name__)
 
 
 def database_url(env: Mapping[str, str] = os.environ) -> str:
@@ -33,6 +36,7 @@ def make_engine(url: Optional[str] = None, **engine_options: Any) -> Engine:
     # JSON columns accept Decimals and dates (stored as strings), like the audit log.
     options: Dict[str, Any] = dict(future=True, json_serializer=canonical_json)
     if backend == "sqlite":
+        _owner_only(make_url(url).database)
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
         options.update(engine_options)
         engine = create_engine(url, **options)
@@ -43,6 +47,33 @@ def make_engine(url: Optional[str] = None, **engine_options: Any) -> Engine:
     options["pool_pre_ping"] = True
     options.update(engine_options)
     return create_engine(url, **options)
+
+
+def _owner_only(database: Optional[str]) -> None:
+    """The SQLite file holds every request and the audit log: made owner-only (0600) before SQLite
+    creates it under the umask (0644, world-readable, as a rule), and a file made before loses
+    group and others' access. SQLite gives the -wal and -shm files it makes later the database
+    file's own mode, so they are owner-only too; any left over are tightened as well."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return  # in memory, or a URI filename SQLite opens itself
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no such folder, say: SQLite reports it in its own words
+    for path in (database, f"{database}-wal", f"{database}-shm"):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            continue  # not there
+        if mode & 0o077:
+            try:
+                os.chmod(path, mode & 0o700)
+                log.warning("%s was open to others (mode %o); made it owner-only", path, mode)
+            except OSError:
+                log.warning("%s is open to others (mode %o) and is not ours to change", path, mode)
 
 
 def _configure_sqlite(engine: Engine) -> None:

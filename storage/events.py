@@ -1,5 +1,6 @@
 """Idempotency for Slack: each event or action is handled once, even when retried."""
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,3 +28,18 @@ def claim_event(session: Session, event_id: str, kind: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def release_event(session: Session, event_id: str) -> bool:
+    """Forget the claim of `event_id`, so the next attempt may claim it again; True if it was claimed.
+
+    For work whose claim had to commit before its effect outside the database (a Slack message
+    sent after commit, so no lock is held while Slack answers), when that effect failed.
+    """
+    if not event_id or not isinstance(event_id, str):
+        raise ValueError("release_event needs a non-empty event_id")
+    result = session.execute(
+        delete(ProcessedEvent).where(ProcessedEvent.event_id == event_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

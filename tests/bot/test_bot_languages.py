@@ -221,7 +221,7 @@ def test_the_language_payload_is_recorded_before_the_rest_of_the_turn(people):
         (500, {"error": "down"}),
     ])
     try:
-        conversation = Conversation(RasaClient(rasa.url, timeout=5),
+        conversation = Conversation(RasaClient(rasa.url, "a-fake-rasa-checks-nothing", timeout=5),
                                     lambda _c, request_id, changes=None: seen_by_submission.append(
                                         (request_id, languages.of(REQUESTER, client))), languages)
         dm = conversation.dm_channel(client, REQUESTER)
@@ -243,7 +243,7 @@ def test_rasa_down_is_told_in_the_persons_language(people):
     sessions, policy, workspace, _, client = people
     rasa = FakeRasa([(503, {})])
     try:
-        conversation = Conversation(RasaClient(rasa.url, timeout=5), lambda *a, **k: None,
+        conversation = Conversation(RasaClient(rasa.url, "a-fake-rasa-checks-nothing", timeout=5), lambda *a, **k: None,
                                     Languages(sessions, lambda: policy))
         dm = conversation.dm_channel(client, FRENCH_REQUESTER)
         conversation.relay(client, "T1", FRENCH_REQUESTER, dm, "J'ai besoin de stylos")

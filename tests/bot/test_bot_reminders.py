@@ -256,29 +256,38 @@ def test_a_rate_limited_dm_is_retried_next_run(kit):
     kit.standin.rate_limit("chat.postMessage", times=1, retry_after=1)
     done = kit.reminders.run_once(T0 + kit.remind)
     assert len(done) == 1 and done[0].startswith("failed: remind") and "ratelimited" in done[0]
-    assert kit.dms(MANAGER) == [] and kit.audit(request_id) == [] and kit.claims("remind:") == 0
+    # The claim committed before Slack was called; the failure released it and was audited.
+    assert kit.dms(MANAGER) == [] and kit.claims("remind:") == 0
+    assert [(a, d.get("error"), d.get("to")) for a, _, d in kit.audit(request_id)] == [
+        ("reminder.sent", None, [MANAGER]), ("reminder.failed", "ratelimited", [MANAGER])]
 
     assert kit.reminders.run_once(T0 + kit.remind + HOUR)[0].startswith("reminded")
     [text] = kit.dms(MANAGER)
     assert "25 hours" in text
-    assert [a for a, _, _ in kit.audit(request_id)] == ["reminder.sent"]
+    assert [a for a, _, _ in kit.audit(request_id)] == ["reminder.sent", "reminder.failed", "reminder.sent"]
     assert kit.reminders.run_once(T0 + kit.remind + 2 * HOUR) == []
 
 
-def test_an_unknown_escalation_person_leaves_the_escalation_to_retry(kit):
+def test_an_unknown_escalation_person_leaves_the_escalation_dms_to_retry(kit):
     request_id = kit.store()
     kit.reminders.run_once(T0 + kit.remind)
     del kit.workspace.users[DIRECTOR]  # not (yet) in the workspace: conversations.open fails
     done = kit.reminders.run_once(T0 + kit.escalate)
     assert len(done) == 1 and "user_not_found" in done[0]
     assert kit.dms(REQUESTER) == []  # nothing posted when one DM cannot even be opened
-    assert [a for a, _, _ in kit.audit(request_id)] == ["reminder.sent"]
+    assert [a for a, _, _ in kit.audit(request_id)] == ["reminder.sent", "reminder.escalated", "reminder.failed"]
     assert kit.claims("escalate:") == 0
+    # The escalation is a state change: it stays, whatever Slack said.
+    with kit.sessions() as session:
+        assert storage.get_request(session, request_id).route[0]["escalated_to"] == {
+            "level": "director", "people": [DIRECTOR]}
 
     kit.workspace.add_user(DIRECTOR, "marc")
-    assert kit.reminders.run_once(T0 + kit.escalate + HOUR)[0].startswith("escalated")
-    assert len(kit.dms(DIRECTOR)) == 1 and len(kit.dms(REQUESTER)) == 1
-    assert [a for a, _, _ in kit.audit(request_id)] == ["reminder.sent", "reminder.escalated"]
+    assert kit.reminders.run_once(T0 + kit.escalate + HOUR)[0].startswith(f"escalated MB-{request_id:06d} "
+                                                                          "(revision 1, step 0) to director")
+    assert len(kit.dms(DIRECTOR)) == 1 and len(kit.dms(REQUESTER)) == 1 and kit.dms(DG) == []
+    assert [a for a, _, _ in kit.audit(request_id)] == [
+        "reminder.sent", "reminder.escalated", "reminder.failed", "reminder.escalated"]
 
 
 def test_the_requester_is_never_the_escalation_target(kit):

@@ -12,6 +12,7 @@ from storage import (
     claim_event,
     create_request,
     record_policy_version,
+    release_event,
     verify_audit,
 )
 
@@ -42,6 +43,22 @@ def test_claim_is_undone_with_the_callers_rollback(session_factory):
         s.rollback()  # the work failed, so the retry must be allowed to run
     with session_factory.begin() as s:
         assert claim_event(s, "Ev002", "event") is True
+
+
+def test_a_committed_claim_can_be_released_for_the_next_attempt(session_factory):
+    # A reminder's claim commits before its DM; when Slack refuses, releasing it lets the next run retry.
+    with session_factory.begin() as s:
+        assert claim_event(s, "remind:1:1:0", "reminder") is True
+        assert claim_event(s, "remind:2:1:0", "reminder") is True
+    with session_factory.begin() as s:
+        assert release_event(s, "remind:1:1:0") is True
+        assert release_event(s, "remind:1:1:0") is False  # nothing left to release
+    with session_factory.begin() as s:
+        assert claim_event(s, "remind:1:1:0", "reminder") is True
+        assert claim_event(s, "remind:2:1:0", "reminder") is False  # the other claim is untouched
+    with session_factory() as s:
+        with pytest.raises(ValueError):
+            release_event(s, "")
 
 
 def test_claim_event_rejects_empty_ids(session_factory):
