@@ -14,19 +14,20 @@ This package must not import policies, bot or dialogues.
 
 from .audit import AuditVerification, append_audit, verify_audit
 from .db import database_url, make_engine, make_session_factory
-from .decisions import DecisionResult, escalate_step, record_decision, step_deciders
+from .decisions import DecisionResult, escalate_step, reassign_step, record_decision, step_deciders
 from .errors import (
     AmountExceedsApproval,
     InvalidTransition,
     NotAuthorized,
     NotFound,
     PolicyVersionConflict,
+    SecondDecision,
     SelfApproval,
     StaleDecision,
     StaleRevision,
     StorageError,
 )
-from .events import claim_event
+from .events import claim_event, release_event
 from .history import CardLogRow, SpendingRecord, card_log, spending_history
 from .lifecycle import TRANSITIONS, Status, check_transition
 from .migrate import current_revision, downgrade, upgrade
@@ -59,16 +60,16 @@ __all__ = [
     "Status", "TRANSITIONS", "check_transition",
     # errors
     "StorageError", "NotFound", "InvalidTransition", "StaleDecision", "NotAuthorized",
-    "SelfApproval", "AmountExceedsApproval", "StaleRevision", "PolicyVersionConflict",
+    "SelfApproval", "SecondDecision", "AmountExceedsApproval", "StaleRevision", "PolicyVersionConflict",
     # requests
     "create_request", "get_request", "list_requests", "submit_request", "update_request",
     "cancel_request", "mark_purchased", "mark_received", "certify_receipt", "set_approval_post",
     # decisions
-    "record_decision", "escalate_step", "step_deciders", "DecisionResult",
+    "record_decision", "escalate_step", "reassign_step", "step_deciders", "DecisionResult",
     # audit
     "append_audit", "verify_audit", "AuditVerification",
     # events, history, policy versions
-    "claim_event", "SpendingRecord", "spending_history", "CardLogRow", "card_log",
+    "claim_event", "release_event", "SpendingRecord", "spending_history", "CardLogRow", "card_log",
     "record_policy_version",
     # people's own choices
     "UserPreference", "get_language", "set_language",

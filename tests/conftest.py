@@ -6,8 +6,13 @@ database; `session_factory` gives sessions on it. PostgreSQL tests FAIL
 is how concurrency bugs ship.
 """
 
+import contextlib
 import os
+import secrets
+import sqlite3
 import uuid
+from pathlib import Path
+from typing import Iterator, Optional
 
 import pytest
 from sqlalchemy import create_engine
@@ -16,6 +21,11 @@ from sqlalchemy.exc import OperationalError
 
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
+
+# The audit key of this test run, found the way production finds it (the environment) by every
+# process the tests start: the CLI, the bot, Rasa and the action server. Random: no key in the repo.
+os.environ["MICROBUY_AUDIT_KEY"] = secrets.token_hex(32)
+os.environ.pop("MICROBUY_AUDIT_KEY_FILE", None)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MICROBUY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -32,9 +42,24 @@ def empty_sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'microbuy.db'}"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per run: each test gets a copy (migrating takes ~40 ms, a copy
+    well under 1 ms)."""
+    path = tmp_path_factory.mktemp("template") / "microbuy.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(empty_sqlite_url) -> str:
-    upgrade(empty_sqlite_url)
+def sqlite_url(empty_sqlite_url, migrated_sqlite_file) -> str:
+    """A migrated SQLite file of the test's own."""
+    target = empty_sqlite_url[len("sqlite:///"):]
+    # SQLite's own backup copies a consistent database, WAL included; owner-only like storage's.
+    with contextlib.closing(sqlite3.connect(migrated_sqlite_file)) as source, \
+            contextlib.closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+    os.chmod(target, 0o600)
     return empty_sqlite_url
 
 
@@ -58,24 +83,45 @@ def postgres_admin_engine():
     engine.dispose()
 
 
-@pytest.fixture
-def empty_postgres_url(postgres_admin_engine):
-    """A new, empty PostgreSQL database, dropped after the test."""
+@contextlib.contextmanager
+def _postgres_database(admin_engine, template: Optional[str] = None) -> Iterator[str]:
+    """A new PostgreSQL database (a copy of `template`, else empty), dropped afterwards."""
     name = f"microbuy_test_{uuid.uuid4().hex[:16]}"
-    with postgres_admin_engine.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    with admin_engine.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
-        yield _render(make_url(POSTGRES_ADMIN_URL).set(database=name))
+        yield name
     finally:
-        with postgres_admin_engine.connect() as connection:
+        with admin_engine.connect() as connection:
             # FORCE: a test that failed mid-way may leave connections open.
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _postgres_url(name: str) -> str:
+    return _render(make_url(POSTGRES_ADMIN_URL).set(database=name))
+
+
 @pytest.fixture
-def postgres_url(empty_postgres_url) -> str:
-    upgrade(empty_postgres_url)
-    return empty_postgres_url
+def empty_postgres_url(postgres_admin_engine):
+    """A new, empty PostgreSQL database, dropped after the test."""
+    with _postgres_database(postgres_admin_engine) as name:
+        yield _postgres_url(name)
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_admin_engine):
+    """A database migrated once per run, copied for each test (CREATE DATABASE ... TEMPLATE takes
+    ~0.13 s where creating and migrating took ~0.36 s)."""
+    with _postgres_database(postgres_admin_engine) as name:
+        upgrade(_postgres_url(name))
+        yield name
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_engine, migrated_postgres_template) -> str:
+    """A migrated PostgreSQL database of the test's own."""
+    with _postgres_database(postgres_admin_engine, template=migrated_postgres_template) as name:
+        yield _postgres_url(name)
 
 
 BACKENDS = [
