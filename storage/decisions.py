@@ -124,6 +124,16 @@ def _acting_for(req: PurchaseRequest, step: int, approver: str, on_behalf_of: Op
     return ",".join(approvers)
 
 
+def _waiting_route(session: Session, request_id: int, revision: int, step: int):
+    """The request, locked, and a copy of its route to change, when step `step` of `revision` is
+    the one waiting; StaleDecision otherwise."""
+    req = get_request(session, request_id, for_update=True)
+    problem = staleness(session, req, revision, step)
+    if problem:
+        raise StaleDecision(problem)
+    return req, [dict(s) for s in req.route]
+
+
 def escalate_step(
     session: Session, request_id: int, *, revision: int, step: int, level: str, people: List[str],
     actor: str,
@@ -137,11 +147,7 @@ def escalate_step(
     if not people:
         raise ValueError("an escalation needs at least one person")
     with atomic(session):
-        req = get_request(session, request_id, for_update=True)
-        problem = staleness(session, req, revision, step)
-        if problem:
-            raise StaleDecision(problem)
-        route = [dict(s) for s in req.route]
+        req, route = _waiting_route(session, request_id, revision, step)
         escalated = route[step].get("escalated_to") or {}
         known = list(escalated.get("people") or [])
         route[step]["escalated_to"] = {"level": level,
@@ -171,11 +177,7 @@ def reassign_step(
     if not approvers:
         raise ValueError("a route step needs at least one approver")
     with atomic(session):
-        req = get_request(session, request_id, for_update=True)
-        problem = staleness(session, req, revision, step)
-        if problem:
-            raise StaleDecision(problem)
-        route = [dict(s) for s in req.route]
+        req, route = _waiting_route(session, request_id, revision, step)
         before = route[step]
         after = {**before, "approvers": list(approvers), "delegates": list(delegates)}
         after.pop("escalated_to", None)
