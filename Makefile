@@ -23,14 +23,19 @@ export RASA_TELEMETRY_ENABLED := false
 # Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.
 export UV_PYTHON_PREFERENCE := system
 
-.PHONY: help setup run examples test bench check-policies services browser clean
+# Test processes: each runs whole test files (--dist loadfile), so a file's shared Rasa or Slack
+# product starts once per process. Two keep both cores of the project's machine busy.
+TEST_WORKERS ?= 2
+
+.PHONY: help setup run examples test nlu-eval model bench check-policies services browser clean
 
 help:
 	@echo "make run       set up, then start the whole product (stand-in Slack, bot, Rasa) and print"
 	@echo "               the URL to open; with SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or"
 	@echo "               SLACK_SIGNING_SECRET) set, connects to that Slack workspace. Ctrl-C stops it"
 	@echo "make examples  set up, then evaluate the example requests (policies/examples)"
-	@echo "make test      set up, then run every test"
+	@echo "make test      set up, then run every test (TEST_WORKERS=2 processes)"
+	@echo "make nlu-eval  set up, then the NLU cross-validation (intent and entity F1; about 2 minutes)"
 	@echo "make bench     set up, then run the benchmarks (bench/README.md; about 20 minutes) and"
 	@echo "               write bench/results/"
 	@echo "make setup     only set up (.venv from uv.lock, database migrated)"
@@ -66,8 +71,17 @@ services:
 browser:
 	@.ci/browser
 
-test: $(STAMP) services browser
-	$(BIN)/pytest
+# The dialogue model, trained only when its data changed: before the tests, so that the test
+# processes find it rather than train it side by side.
+model: $(STAMP)
+	$(BIN)/microbuy train
+
+test: $(STAMP) services browser model
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+# Three trainings on held-out folds: its own run, so the tests never wait on it (CI runs both).
+nlu-eval: $(STAMP) model
+	$(BIN)/pytest -m nlu_eval tests/dialogues/test_rasa_project.py
 
 # The rules engine, the dialogue through Rasa's webhook, then the whole stack through Slack's
 # protocol (50 requesters; bench/results/slack_load.json and latency_vs_concurrency.png).

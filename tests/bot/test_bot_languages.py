@@ -323,6 +323,15 @@ def choose_on_home(slack, user, language):
     return slack.workspace.home_view(user).definition["blocks"]
 
 
+@pytest.fixture
+def manager_reads_french(slack):
+    """Amina (whose Slack is in English) chooses French on her Home tab, and English again after
+    the test: the Slack product is shared by every bot test, whatever order they run in."""
+    choose_on_home(slack, MANAGER, "fr")
+    yield
+    choose_on_home(slack, MANAGER, "en")
+
+
 def post_and_approve(slack, requester):
     """A request stored as the dialogue stores it, posted, and approved by the manager; the
     requester's approval DM."""
@@ -395,8 +404,7 @@ def test_a_french_locale_gets_french_and_a_choice_on_the_home_tab_beats_it(slack
     assert len(users_info_calls(slack.workspace, PIERRE)) == 1  # Slack asked once
 
 
-def test_the_approval_post_is_in_the_approvers_language_with_the_answers_as_typed(slack):
-    choose_on_home(slack, MANAGER, "fr")  # Amina's Slack is in English; she prefers French
+def test_the_approval_post_is_in_the_approvers_language_with_the_answers_as_typed(slack, manager_reads_french):
     done, post = submit_a_purchase(slack, "Staples")  # Kwame writes in English
     assert "Submitted MB-" in text_of(done)  # he is answered in English
     shown = text_of([post])
@@ -429,10 +437,9 @@ def test_the_approval_post_is_in_the_approvers_language_with_the_answers_as_type
                                                                                           "Change the request"]
 
 
-def test_a_whole_purchase_in_french_from_the_first_message_to_approval(slack):
+def test_a_whole_purchase_in_french_from_the_first_message_to_approval(slack, manager_reads_french):
     """Nadia's Slack is in French: the whole conversation, the post for a French-reading approver,
     and the outcome, in French (the dialogue's French is dialogues/, issue 8's other half)."""
-    choose_on_home(slack, MANAGER, "fr")
     user = FRENCH_REQUESTER
     replies = slack.say(user, "J'ai besoin d'acheter une boîte de stylos chez Indigo pour environ 25 $")
     conversation = [replies]

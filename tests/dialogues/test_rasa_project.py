@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import cross_validation
 from dialogues.training import rasa_env
 from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by_language
@@ -60,6 +62,7 @@ def test_a_wrong_story_does_fail(dialogue_model, tmp_path):
     assert result.returncode != 0
 
 
+@pytest.mark.nlu_eval  # `make nlu-eval` (CI runs it after `make test`): three trainings, ~100 s of a core
 def test_nlu_cross_validation_f1():
     code, output, out = cross_validation.results()  # started when the run began (cross_validation.py)
     assert code == 0, output
