@@ -27,14 +27,15 @@ export UV_PYTHON_PREFERENCE := system
 # product starts once per process. Two keep both cores of the project's machine busy.
 TEST_WORKERS ?= 2
 
-.PHONY: help setup run examples test nlu-eval model bench check-policies services browser clean
+.PHONY: help setup run examples lint test nlu-eval model bench check-policies services browser clean
 
 help:
 	@echo "make run       set up, then start the whole product (stand-in Slack, bot, Rasa) and print"
 	@echo "               the URL to open; with SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or"
 	@echo "               SLACK_SIGNING_SECRET) set, connects to that Slack workspace. Ctrl-C stops it"
 	@echo "make examples  set up, then evaluate the example requests (policies/examples)"
-	@echo "make test      set up, then run every test (TEST_WORKERS=2 processes)"
+	@echo "make lint      set up, then ruff, mypy and the layer contracts (pyproject.toml)"
+	@echo "make test      set up, then lint and run every test (TEST_WORKERS=2 processes)"
 	@echo "make nlu-eval  set up, then the NLU cross-validation (intent and entity F1; about 2 minutes)"
 	@echo "make bench     set up, then run the benchmarks (bench/README.md; about 20 minutes) and"
 	@echo "               write bench/results/"
@@ -76,7 +77,14 @@ browser:
 model: $(STAMP)
 	$(BIN)/microbuy train
 
-test: $(STAMP) services browser model
+# Ruff and mypy, configured in pyproject.toml (mypy's cache in .mypy_cache: about 10 s the first
+# time, 1 s after), then the layer contracts (import-linter) once it is installed.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	@if [ -x $(BIN)/lint-imports ]; then $(BIN)/lint-imports; fi
+
+test: $(STAMP) lint services browser model
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Three trainings on held-out folds: its own run, so the tests never wait on it (CI runs both).

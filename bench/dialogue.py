@@ -38,7 +38,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         started = time.monotonic()
-        subprocess.run([str(BIN / "python"), "-m", "dialogues.rasa_cli", "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        subprocess.run([str(BIN / "python"), "-m", "dialogues.rasa_cli", "train",
+                        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
                         "--out", str(scratch / "models"), "--fixed-model-name", "bench"],
                        cwd=ROOT / "dialogues", check=True, capture_output=True, env=training.rasa_env())
         full_training = time.monotonic() - started
@@ -76,7 +77,8 @@ def main() -> int:
 
     print(f"{'measure':<44}{'value':>12}")
     print(f"{'full training (rasa train, no cache)':<44}{full_training:>10.1f} s")
-    print(f"{'microbuy train with nothing changed':<44}{skip_time:>10.2f} s" + ("" if not skipped.retrained else " (retrained!)"))
+    print(f"{'microbuy train with nothing changed':<44}{skip_time:>10.2f} s"
+          + ("" if not skipped.retrained else " (retrained!)"))
     print(f"{'cold start to ready (actions + rasa)':<44}{ready:>10.1f} s")
     print(f"{'conversations / turns':<44}{args.conversations:>7} / {len(turns)}")
     print(f"{'purchases submitted':<44}{submitted_count:>12}")

@@ -152,7 +152,8 @@ class FullStack:
             if self.redis_url:
                 env["REDIS_URL"] = self.redis_url
             self.children.append(Child(f"rasa{i + 1}", [
-                python, "-m", "dialogues.rasa_cli", "run", "--model", str(self.model), "--endpoints", "dialogues/endpoints.yml",
+                python, "-m", "dialogues.rasa_cli", "run", "--model", str(self.model), "--endpoints",
+                "dialogues/endpoints.yml",
                 "--credentials", "dialogues/credentials.yml", "-i", "127.0.0.1", "-p", str(port)],
                 env, rasa_ready(f"{url}/", None), START_TIMEOUT_S, log(f"rasa{i + 1}")))
         for i in range(self.counts["bot"]):
@@ -177,7 +178,8 @@ class FullStack:
             time.sleep(0.1)
         cold = time.monotonic() - started
         self.ready_after = {c.name: round(c.ready_after, 2) for c in self.children}
-        self.deliverers = [Deliverer(url, self.secret, self.workspace, timeout=REPLY_TIMEOUT_S) for url in self.bot_urls]
+        self.deliverers = [Deliverer(url, self.secret, self.workspace, timeout=REPLY_TIMEOUT_S)
+                           for url in self.bot_urls]
         return cold
 
     def pids(self) -> Dict[str, int]:
@@ -451,8 +453,9 @@ class SlackRequester:
             out.errors.append(f"approve ack after {delivery.elapsed:.1f} s (over Slack's 3 s)")
         told = f"{out.reference} was approved"
         try:
-            message = ws.wait_for(lambda: next((m for m in dm.messages[mark:] if m.bot_id and told in text_of(m)), None),
-                                  timeout=self.timeout)
+            message = ws.wait_for(
+                lambda: next((m for m in dm.messages[mark:] if m.bot_id and told in text_of(m)), None),
+                timeout=self.timeout)
         except TimeoutError:
             out.lost += 1
             out.errors.append(f"lost: the requester was not told {out.reference} was approved")
@@ -576,7 +579,7 @@ def slack_findings(outcomes: Sequence[Outcome], stack: FullStack, api_log_from: 
                     found.problems.append(f"{out.user}: error reply {text[:120]!r}")
             starts = [t.t0 for t in out.turns] + ([out.approve_t0] if out.approve_t0 else [])
             expected = [t.expected for t in out.turns] + ([1] if out.approve_t0 else [])
-            for i, (start, want) in enumerate(zip(starts, expected)):
+            for i, (start, want) in enumerate(zip(starts, expected, strict=True)):
                 end = starts[i + 1] if i + 1 < len(starts) else float("inf")
                 replies = [m for m in bot if start <= ts_seconds(m.ts) < end]
                 if len(replies) > want:

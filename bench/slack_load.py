@@ -57,8 +57,16 @@ sys.path.insert(0, str(ROOT))
 
 from bench.conversation import purchases  # noqa: E402
 from bench.dialogue import percentile  # noqa: E402
-from bench.fullstack import (Findings, FullStack, Outcome, RestRequester, SlackRequester,  # noqa: E402
-                             database_problems, driver_findings, slack_findings)
+from bench.fullstack import (  # noqa: E402
+    Findings,
+    FullStack,
+    Outcome,
+    RestRequester,
+    SlackRequester,
+    database_problems,
+    driver_findings,
+    slack_findings,
+)
 
 RESULTS = ROOT / "bench" / "results"
 POSTGRES_ADMIN_URL = os.environ.get("MICROBUY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -141,8 +149,9 @@ class ConnectionCount:
 
 def table_rows(url: str) -> Dict[str, int]:
     """Rows in the tables that grow with use (for sizing the database)."""
-    import storage
     from sqlalchemy import text
+
+    import storage
 
     engine = storage.make_engine(url)
     try:
@@ -298,8 +307,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="with --scale-out: conversation locks in each Rasa's memory instead of Redis, to see "
                              "what the shared lock prevents (the run then reports lost or mixed-up messages)")
     parser.add_argument("--no-capacity", action="store_true", help="skip the run with no think time")
-    parser.add_argument("--reuse-model", action="store_true", help="use dialogues/models (trained if need be) instead of "
-                                                                   "training from scratch")
+    parser.add_argument("--reuse-model", action="store_true",
+                        help="use dialogues/models (trained if need be) instead of training from scratch")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds without a reply before a message is lost")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -390,7 +399,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     (args.out / f"{name}.json").write_text(json.dumps(report, indent=1) + "\n")
     if not args.scale_out and not args.quick and len(sweep) > 1:
         draw(report, args.out / f"latency_vs_concurrency{'_sqlite' if args.sqlite else ''}.png")
-    console.print(f"wrote {(args.out / f'{name}.json').relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    written = args.out / f"{name}.json"
+    console.print(f"wrote {written.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0 if findings.clean else 1
 
 
@@ -512,7 +522,8 @@ def print_report(console, report: dict, findings: Findings) -> None:
         b, f = row.get("bare_rasa"), row.get("full_stack") or {}
         sweep.add_row(str(row["concurrency"]), ms(b), ms(b, q="p95"), ms(f), ms(f, q="p95"), ms(f, q="p99"),
                       f"{row.get('p50_ratio', '—')}", ms(f, "ack_ms", "p99"), f"{f.get('purchases_per_min')}",
-                      f"{f.get('errors', 0) + (b or {}).get('errors', 0)}/{f.get('lost', 0) + (b or {}).get('lost', 0)}")
+                      f"{f.get('errors', 0) + (b or {}).get('errors', 0)}/"
+                      f"{f.get('lost', 0) + (b or {}).get('lost', 0)}")
     console.print(sweep)
     for problem in findings.problems[:30]:
         console.print(f"  [red]problem[/red] {problem}")

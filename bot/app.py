@@ -38,7 +38,7 @@ class Services:
     """What the listeners share."""
 
     def __init__(self, sessions: sessionmaker, conversation: Conversation, approvals: Approvals,
-                 after_approval: AfterApproval, policy: Optional[Callable[[], LoadedPolicy]] = None,
+                 after_approval: AfterApproval, policy: Callable[[], LoadedPolicy],
                  languages: Optional[Languages] = None):
         self.sessions = sessions
         self.policy = policy
@@ -93,7 +93,8 @@ def build(settings: Settings, sessions: Optional[sessionmaker] = None,
     after_approval = AfterApproval(sessions, policy, today=today, languages=languages)
     approvals = Approvals(sessions, policy, approved_message=after_approval.approved_message, languages=languages,
                           today=today)
-    conversation = Conversation(RasaClient(settings.rasa_url, settings.rasa_secret), approvals.post_for_approval, languages)
+    conversation = Conversation(RasaClient(settings.rasa_url, settings.rasa_secret), approvals.post_for_approval,
+                                languages)
     approvals.on_changes_requested = conversation.reopen_for_changes
     app = App(client=client, signing_secret=settings.signing_secret or "socket-mode",
               request_verification_enabled=not settings.socket_mode,

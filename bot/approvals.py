@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date, timezone
 from contextlib import contextmanager
+from datetime import date, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
@@ -181,13 +181,14 @@ class Approvals:
             except SlackApiError as exc:
                 log.error("could not tell %s that %s was lowered: %s", approver, reference, exc.response.get("error"))
         language = self.languages.of(requester, client)
-        blocks = (self.approved_message(reference, req.id, revision, language=language)
-                  if self.approved_message else None)
+        buttons = (self.approved_message(reference, req.id, revision, language=language)
+                   if self.approved_message else None)
         text = t("approvals.still_approved", language, reference=reference)
-        if blocks:
-            blocks[0]["text"]["text"] = text
+        if buttons:
+            buttons[0]["text"]["text"] = text
         dm = client.conversations_open(users=requester)["channel"]["id"]
-        client.chat_postMessage(channel=dm, text=text, **({"blocks": blocks} if blocks else {}))
+        extra: Dict[str, Any] = {"blocks": buttons} if buttons else {}
+        client.chat_postMessage(channel=dm, text=text, **extra)
 
     def refresh_post(self, client: WebClient, request_id: int) -> bool:
         """Redraw the request's approval post in place (after an escalation, say); False if there is
@@ -267,6 +268,7 @@ class Approvals:
             when = decision.decided_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             on_behalf = decision.on_behalf_of
             reference, requester, final, team_id = req.reference, req.requester, result.final, req.team_id
+            assert reference is not None  # a stored request has its reference
             next_step = None if final else req.route[req.approval_step]
         except (storage.SelfApproval, storage.StaleDecision, storage.NotAuthorized, storage.NotFound) as exc:
             language = self.languages.of(user, client)
@@ -330,7 +332,8 @@ class Approvals:
                     if reason else t("approvals.changes", language, reference=reference, who=mention(user)))
         try:
             channel = client.conversations_open(users=requester)["channel"]["id"]
-            client.chat_postMessage(channel=channel, text=text, **({"blocks": blocks} if blocks else {}))
+            extra: Dict[str, Any] = {"blocks": blocks} if blocks else {}
+            client.chat_postMessage(channel=channel, text=text, **extra)
         except SlackApiError as exc:
             log.error("could not tell %s about %s: %s", requester, reference, exc.response.get("error"))
 

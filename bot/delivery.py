@@ -46,7 +46,8 @@ REPORT_PURCHASE, REPORT_RECEIPT, CERTIFY_RECEIPT = "report_purchase", "report_re
 # total goes back for approval (storage.binding).
 CHANGE_APPROVED = "change_approved"
 PURCHASE_MODAL = "purchase_report"
-PURCHASE_REFUSED, RECEIPT_REFUSED, CERTIFICATION_REFUSED = "purchase.refused", "receipt.refused", "certification.refused"
+PURCHASE_REFUSED, RECEIPT_REFUSED, CERTIFICATION_REFUSED = (
+    "purchase.refused", "receipt.refused", "certification.refused")
 DONE_STATUSES = {storage.Status.PURCHASED.value, storage.Status.RECEIVED.value, storage.Status.CERTIFIED.value}
 MODAL_ERROR = 150  # characters of an inline modal error
 NOT_ANSWERING = plain("refused.db", "en")
@@ -172,9 +173,11 @@ class AfterApproval:
                     approved=approved)}},
                 {"type": "input", "block_id": "amount",
                  "label": {"type": "plain_text", "text": plain("delivery.modal.amount", language)},
-                 "hint": {"type": "plain_text", "text": plain("delivery.modal.amount_hint", language, approved=approved)},
+                 "hint": {"type": "plain_text",
+                          "text": plain("delivery.modal.amount_hint", language, approved=approved)},
                  "element": {"type": "plain_text_input", "action_id": "amount", "max_length": 40,
-                             "placeholder": {"type": "plain_text", "text": plain("delivery.modal.amount_example", language)}}},
+                             "placeholder": {"type": "plain_text",
+                                             "text": plain("delivery.modal.amount_example", language)}}},
                 {"type": "input", "block_id": "date",
                  "label": {"type": "plain_text", "text": plain("delivery.modal.date", language)},
                  "element": {"type": "datepicker", "action_id": "date", "initial_date": self.today().isoformat()}},
@@ -311,7 +314,7 @@ class AfterApproval:
         except AmountError as exc:
             errors["amount"] = truncate(self._amount_error(exc, language), MODAL_ERROR)
         try:
-            day = date.fromisoformat(raw_date)
+            day = date.fromisoformat(raw_date or "")
             if day > self.today():
                 errors["date"] = plain("delivery.modal.date_future", language)
         except (TypeError, ValueError):
@@ -319,6 +322,7 @@ class AfterApproval:
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        assert amount is not None and day is not None  # both read, or there were errors
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
             request_id, revision = read_after_value(json.dumps({"r": meta.get("r"), "v": meta.get("v")}))
@@ -399,7 +403,8 @@ class AfterApproval:
         approvers = self.certifiers(snap, route) if snap else []
         who = mentions(approvers, language) or plain("delivery.your_approver", language)
         paid = self.money(amount, language)
-        self._dm(client, user, t("delivery.not_recorded", language, paid=paid, approved=approved, reference=reference), [
+        not_recorded = t("delivery.not_recorded", language, paid=paid, approved=approved, reference=reference)
+        self._dm(client, user, not_recorded, [
             {"type": "section", "text": {"type": "mrkdwn", "text": t(
                 "delivery.too_much", language, paid=paid, approved=approved, reference=reference)}},
             {"type": "section", "text": {"type": "mrkdwn", "text": t(

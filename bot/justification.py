@@ -375,7 +375,7 @@ def localized_evaluation(session: Any, request: Any, policy: LoadedPolicy, langu
         on = date.fromisoformat(str(evaluation["evaluated_on"]))
         _, again = judge(session, policy, dict(_get(request, "answers", {}) or {}), on, language,
                          exclude_request_id=_get(request, "id"))
-    except Exception:  # noqa: BLE001 - the stored wording is always a correct fallback
+    except Exception:  # the stored wording is always a correct fallback
         log.exception("request %s not judged again in %s; its findings stay as stored", _get(request, "id"), language)
         return None
     # The source the finding cites is worded in the reader's language too, with its message.

@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 FRESH_S = 300  # Slack's answer about a person is used this long, then asked again
 STALE_S = 3600  # while Slack does not answer, a member known this recently stays a member
-LOOKUP_TIMEOUT_S = 2.0  # users.info runs before the acknowledgement, which Slack wants within 3 s
+# Seconds (an int: slack_sdk's WebClient takes its timeout as one). users.info runs before the acknowledgement,
+# which Slack wants within 3 s.
+LOOKUP_TIMEOUT_S = 2
 MEMO_SIZE = 10_000
 NOT_PEOPLE = ("user_not_found", "user_not_visible")  # Slack's definite "no such person for you"
 
@@ -205,7 +207,7 @@ class MembersOnly(Middleware):
                     client.chat_postMessage(channel=user, text=text)
         except SlackApiError as exc:
             log.info("could not tell %s they were refused: %s", user, exc.response.get("error"))
-        except Exception:  # noqa: BLE001 - a background courtesy; the refusal stands either way
+        except Exception:  # a background courtesy; the refusal stands either way
             log.exception("could not tell %s they were refused", user)
 
 

@@ -34,8 +34,8 @@ from sqlalchemy.orm import sessionmaker
 
 import storage
 import workflow
-from workflow.policy_diff import diff_policy
 from policies import LoadedPolicy, PolicyInForce
+from workflow.policy_diff import diff_policy
 
 from .language import Languages
 from .mrkdwn import escape, truncate
@@ -85,7 +85,7 @@ class PolicyWatch:
             lines.append(t("policy.not_checked", admins))
         self._post(new, "\n".join(lines))
 
-    def flag_pending(self, old: LoadedPolicy, new: LoadedPolicy) -> List[str]:
+    def flag_pending(self, old: LoadedPolicy, new: LoadedPolicy) -> List[Raw]:
         """Tell the approvers of each request waiting for a decision that the new rules judge
         differently (outcome, route or total), once per request and version; lines for the admins."""
         with self.sessions() as session:

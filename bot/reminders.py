@@ -140,6 +140,7 @@ class Reminders:
         return [line for line in done if line]
 
     def _refresh(self, request_id: int) -> None:
+        assert self.refresh_post is not None  # called only when there is one
         try:
             self.refresh_post(self.client, request_id)
         except Exception:  # the escalation is done and audited; only the post's redraw is missed
@@ -240,6 +241,7 @@ class Reminders:
                 return _Claimed(about, {req.requester: about.nobody_higher}, {"to": [req.requester]},
                                 f"not escalated {req.reference} (revision {due.revision}, step {due.step}): "
                                 f"nobody higher; told {req.requester}")
+            assert level is not None  # people to tell are at a level
             storage.append_audit(session, actor=ACTOR, action="reminder.escalated", request_id=req.id,
                                  data={**about.data, "to_level": level, "to": people,
                                        **({"again": True} if again else {})})

@@ -119,6 +119,8 @@ class _ReadWithin(io.RawIOBase):
 
 
 class _Handler(WSGIRequestHandler):
+    server: _ThreadingWSGIServer
+
     def setup(self):
         super().setup()
         self.rfile.close()  # the standard reader; the socket stays open
@@ -134,7 +136,7 @@ class _Handler(WSGIRequestHandler):
         except _Refused as refused:
             log.warning("closed a connection from %s: %s", self.address_string(), refused)
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+    def log_message(self, format, *args):  # `format`: the stdlib's name for it
         log.debug("%s " + format, self.address_string(), *args)
 
 

@@ -43,7 +43,8 @@ class Settings:
         get = lambda name: (env.get(name) or "").strip()  # noqa: E731
         bot_token, app_token, secret = get("SLACK_BOT_TOKEN"), get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")
         if not bot_token:
-            problems.append("SLACK_BOT_TOKEN is not set: the bot token (xoxb-...) from the app's OAuth & Permissions page")
+            problems.append("SLACK_BOT_TOKEN is not set: "
+                            "the bot token (xoxb-...) from the app's OAuth & Permissions page")
         elif not bot_token.startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         if app_token and not app_token.startswith("xapp-"):
@@ -56,7 +57,8 @@ class Settings:
         for name, url in (("SLACK_API_URL", api_url), ("RASA_URL", rasa_url)):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                problems.append(f"{name} must be an http(s) URL such as {DEFAULT_SLACK_API_URL if name == 'SLACK_API_URL' else DEFAULT_RASA_URL}, not {url!r}")
+                example = DEFAULT_SLACK_API_URL if name == "SLACK_API_URL" else DEFAULT_RASA_URL
+                problems.append(f"{name} must be an http(s) URL such as {example}, not {url!r}")
         rasa_secret = get(RASA_SECRET)
         if not rasa_secret:
             problems.append(f"{RASA_SECRET} is not set: the secret Rasa's webhook asks of the Slack app; give Rasa the "

@@ -135,9 +135,11 @@ TEXTS: Dict[str, Dict[str, str]] = {
     },
     "approvals.approved": {
         "en": "✅ {reference} was approved by {who}. You may buy it now; tell me when it's bought.",
-        "fr": "✅ {reference} a été approuvée par {who}. Vous pouvez maintenant l'acheter; dites-moi quand ce sera fait.",
+        "fr": "✅ {reference} a été approuvée par {who}. Vous pouvez maintenant l'acheter; "
+              "dites-moi quand ce sera fait.",
     },
-    "approvals.rejected": {"en": "❌ {reference} was rejected by {who}.", "fr": "❌ {reference} a été refusée par {who}."},
+    "approvals.rejected": {"en": "❌ {reference} was rejected by {who}.",
+                           "fr": "❌ {reference} a été refusée par {who}."},
     "approvals.rejected_because": {"en": "❌ {reference} was rejected by {who}: {reason}",
                                    "fr": "❌ {reference} a été refusée par {who} : {reason}"},
     "approvals.changes": {"en": "↩️ {who} asked for changes to {reference}.",
@@ -186,7 +188,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "refused.not_done": {"en": "Not done: {why}", "fr": "Rien n'a été fait : {why}"},
     "refused.bad_button": {"en": "this button was not made by microbuy",
                            "fr": "ce bouton n'a pas été créé par microbuy"},
-    "refused.bad_form": {"en": "this form was not made by microbuy", "fr": "ce formulaire n'a pas été créé par microbuy"},
+    "refused.bad_form": {"en": "this form was not made by microbuy",
+                         "fr": "ce formulaire n'a pas été créé par microbuy"},
     "refused.not_found": {"en": "purchase request {request} does not exist",
                           "fr": "la demande d'achat {request} n'existe pas"},
     "refused.self_decision": {"en": "{who} requested {reference} and cannot decide on it",
@@ -196,7 +199,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
                             "fr": "{who} a déjà décidé d'une autre étape de la demande {reference}; l'étape {number} "
                                   "exige une autre personne (une même personne n'approuve jamais deux étapes)"},
     "refused.edited": {
-        "en": "{reference} was edited since this was sent (revision {revision}, now {current}); decide on the current version",
+        "en": "{reference} was edited since this was sent (revision {revision}, now {current}); "
+              "decide on the current version",
         "fr": ("{reference} a été modifiée depuis l'envoi de ce message (révision {revision}, maintenant {current}); "
                "décidez sur la version actuelle"),
     },
@@ -223,27 +227,34 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "refused.only_requester_purchase": {"en": "only the person who asked for {reference} can report its purchase",
                                         "fr": "seule la personne qui a demandé {reference} peut en déclarer l'achat"},
     "refused.only_requester_receipt": {"en": "only the person who asked for {reference} can report its receipt",
-                                       "fr": "seule la personne qui a demandé {reference} peut en déclarer la réception"},
+                                       "fr": "seule la personne qui a demandé {reference} "
+                                             "peut en déclarer la réception"},
     "refused.button_changed": {
-        "en": "{reference} was changed since this button was sent (revision {revision}, now {current}); use the newest message about it",
+        "en": "{reference} was changed since this button was sent (revision {revision}, now {current}); "
+              "use the newest message about it",
         "fr": ("{reference} a été modifiée depuis l'envoi de ce bouton (révision {revision}, maintenant {current}); "
                "utilisez le message le plus récent à son sujet"),
     },
     "refused.form_changed": {
-        "en": "{reference} was changed since this form was opened (revision {revision}, now {current}); nothing was recorded",
+        "en": "{reference} was changed since this form was opened (revision {revision}, now {current}); "
+              "nothing was recorded",
         "fr": ("{reference} a été modifiée depuis l'ouverture de ce formulaire (révision {revision}, maintenant "
                "{current}); rien n'a été enregistré"),
     },
-    "refused.not_approved": {"en": "{reference} is not approved (status: {status}); only an approved request can be bought",
-                             "fr": "{reference} n'est pas approuvée (état : {status}); seule une demande approuvée peut être achetée"},
+    "refused.not_approved": {"en": "{reference} is not approved (status: {status}); "
+                                   "only an approved request can be bought",
+                             "fr": "{reference} n'est pas approuvée (état : {status}); "
+                                   "seule une demande approuvée peut être achetée"},
     "refused.wrong_status": {"en": "this cannot be done now: {reference} has the status {status}",
                              "fr": "impossible pour le moment : {reference} est à l'état {status}"},
     "refused.self_certify": {"en": "{who} requested {reference} and cannot certify its receipt",
                              "fr": "{who} a présenté la demande {reference} et ne peut pas en attester la réception"},
     "refused.not_on_route": {"en": "{who} is not an approver or delegate on {reference}'s route",
-                             "fr": "{who} n'est ni approbateur ni délégué dans le circuit d'approbation de {reference}"},
+                             "fr": "{who} n'est ni approbateur ni délégué "
+                                   "dans le circuit d'approbation de {reference}"},
     "refused.db": {"en": "the database is not answering; nothing was recorded. Please try again in a minute.",
-                   "fr": "la base de données ne répond pas; rien n'a été enregistré. Veuillez réessayer dans une minute."},
+                   "fr": "la base de données ne répond pas; rien n'a été enregistré. "
+                         "Veuillez réessayer dans une minute."},
     "outcome.approved": {"en": "approved", "fr": "approuvée"},
     "outcome.rejected": {"en": "rejected", "fr": "refusée"},
     "outcome.changes_requested": {"en": "changes requested", "fr": "changements demandés"},
@@ -251,7 +262,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     # -- after approval (bot/delivery.py) -------------------------------------------------------------
     "delivery.approved": {
         "en": "✅ {reference} was approved. You may buy it now; when it's bought, tell me what you paid.",
-        "fr": "✅ {reference} a été approuvée. Vous pouvez maintenant l'acheter; une fois l'achat fait, indiquez-moi le montant payé.",
+        "fr": "✅ {reference} a été approuvée. Vous pouvez maintenant l'acheter; "
+              "une fois l'achat fait, indiquez-moi le montant payé.",
     },
     "delivery.approved_by": {
         "en": "✅ {reference} was approved by {who}. You may buy it now; when it's bought, tell me what you paid.",
@@ -271,7 +283,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "en": "*{reference}*: {what}\nApproved for at most *{approved}*, tax included. Keep the receipt.",
         "fr": "*{reference}* : {what}\nApprouvée pour au plus *{approved}*, taxes comprises. Conservez le reçu.",
     },
-    "delivery.modal.amount": {"en": "Amount actually paid, tax included", "fr": "Montant réellement payé, taxes comprises"},
+    "delivery.modal.amount": {"en": "Amount actually paid, tax included",
+                              "fr": "Montant réellement payé, taxes comprises"},
     "delivery.modal.amount_hint": {"en": "As on the receipt; at most {approved}.",
                                    "fr": "Tel qu'indiqué sur le reçu; au plus {approved}."},
     "delivery.modal.amount_example": {"en": "e.g. 24.99", "fr": "p. ex. 24,99"},
@@ -286,8 +299,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "amount.not_text": {"en": "Type the amount paid in figures, such as 24.99.",
                         "fr": "Tapez le montant payé en chiffres, par exemple 24,99."},
     "amount.not_digits": {"en": "It has characters that are not digits. Type the amount in figures, such as 24.99.",
-                          "fr": "Il contient des caractères qui ne sont pas des chiffres. Tapez le montant en chiffres, "
-                                "par exemple 24,99."},
+                          "fr": "Il contient des caractères qui ne sont pas des chiffres. "
+                                "Tapez le montant en chiffres, par exemple 24,99."},
     "amount.too_long": {"en": "That is too long to be an amount. Type just the number, such as 24.99.",
                         "fr": "C'est trop long pour un montant. Tapez seulement le nombre, par exemple 24,99."},
     "amount.not_a_number": {"en": "That is not a number. Type the amount paid, such as 24.99.",
@@ -312,14 +325,17 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "delivery.modal.date_missing": {"en": "Pick the day you bought it.", "fr": "Choisissez la date de l'achat."},
     "delivery.modal.too_much": {
         "en": "More than the {approved} approved. An increase must be approved first; nothing was recorded.",
-        "fr": "Dépasse le montant approuvé de {approved}. Toute augmentation doit d'abord être approuvée; rien n'a été enregistré.",
+        "fr": "Dépasse le montant approuvé de {approved}. Toute augmentation doit d'abord être approuvée; "
+              "rien n'a été enregistré.",
     },
     "delivery.form_not_opened": {"en": "The form did not open in time; please click *I bought it* again.",
-                                 "fr": "Le formulaire ne s'est pas ouvert à temps; cliquez de nouveau sur *J'ai fait l'achat*."},
+                                 "fr": "Le formulaire ne s'est pas ouvert à temps; "
+                                       "cliquez de nouveau sur *J'ai fait l'achat*."},
     "delivery.paid_line": {"en": "Paid {paid} on {day} (approved up to {approved}).",
                            "fr": "Montant payé : {paid}, le {day} (approuvé jusqu'à {approved})."},
     "delivery.recorded": {
-        "en": "🛒 Recorded: *{reference}* ({what}). {line}\nKeep the receipt. When the goods or services have arrived as ordered, tell me:",
+        "en": "🛒 Recorded: *{reference}* ({what}). {line}\nKeep the receipt. "
+              "When the goods or services have arrived as ordered, tell me:",
         "fr": ("🛒 Enregistré : *{reference}*, {what}. {line}\nConservez le reçu. Quand les biens ou services "
                "seront arrivés comme commandés, dites-le-moi :"),
     },
@@ -327,7 +343,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
                                 "fr": "Achat de {reference} enregistré. Dites-moi quand vous l'aurez reçu."},
     "delivery.purchase_reported": {"en": "🛒 Purchase reported. {line}", "fr": "🛒 Achat déclaré. {line}"},
     "delivery.not_recorded": {"en": "Not recorded: {paid} is more than the {approved} approved for {reference}.",
-                              "fr": "Non enregistré : {paid} dépasse le montant approuvé de {approved} pour {reference}."},
+                              "fr": "Non enregistré : {paid} dépasse le montant approuvé "
+                                    "de {approved} pour {reference}."},
     "delivery.too_much": {
         "en": ("⚠️ *Not recorded:* {paid} is more than the *{approved}* approved for *{reference}*. A section 32 "
                "approval is for a maximum amount, so an increase must be approved *before* it is paid."),
@@ -367,7 +384,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     },
     "delivery.certified": {"en": "✅ Certified by {who} on {day}.", "fr": "✅ Réception attestée par {who} le {day}."},
     "delivery.closed": {
-        "en": "🏁 {reference} is closed: {who} certified receipt (section 34) on {day}. Keep the receipt with your card records.",
+        "en": "🏁 {reference} is closed: {who} certified receipt (section 34) on {day}. "
+              "Keep the receipt with your card records.",
         "fr": ("🏁 {reference} est fermée : {who} a attesté la réception (article 34) le {day}. Conservez le reçu "
                "avec les pièces justificatives de votre carte d'achat."),
     },
@@ -378,7 +396,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "reminders.the_channel": {"en": "the approval channel", "fr": "le canal d'approbation"},
     "reminders.the_approver": {"en": "the approver", "fr": "l'approbateur"},
     "reminders.reminder": {
-        "en": "Reminder: {what} has waited {hours} hours for your decision in {channel} ({level}, step {number} of {count}).",
+        "en": "Reminder: {what} has waited {hours} hours for your decision in {channel} "
+              "({level}, step {number} of {count}).",
         "fr": ("Rappel : {what} attend votre décision depuis {hours} heures dans {channel} ({level}, étape {number} "
                "de {count})."),
     },
@@ -390,12 +409,14 @@ TEXTS: Dict[str, Dict[str, str]] = {
                "dans ce canal, ou faire un suivi auprès de cette personne."),
     },
     "reminders.escalated": {
-        "en": "{what} has waited {hours} hours for {waiting_for}. I escalated it to {people} ({level}), who can now decide it too.",
+        "en": "{what} has waited {hours} hours for {waiting_for}. "
+              "I escalated it to {people} ({level}), who can now decide it too.",
         "fr": ("{what} attend depuis {hours} heures la décision de {waiting_for}. Je l'ai transmise à {people} "
                "({level}), qui peut maintenant en décider aussi."),
     },
     "reminders.nobody_higher": {
-        "en": "{what} has waited {hours} hours for {waiting_for}. I reminded them; there is no higher level to escalate it to.",
+        "en": "{what} has waited {hours} hours for {waiting_for}. "
+              "I reminded them; there is no higher level to escalate it to.",
         "fr": ("{what} attend depuis {hours} heures la décision de {waiting_for}. Je lui ai envoyé un rappel; il n'y a "
                "aucun niveau supérieur auquel la transmettre."),
     },
@@ -403,13 +424,16 @@ TEXTS: Dict[str, Dict[str, str]] = {
     # -- policy edits (bot/policy_watch.py): the admin channel in the pack's default language ---------
     "policy.in_force": {
         "en": ":white_check_mark: Policy *{version}* is now in force (was {previous}), from `{file}`.",
-        "fr": ":white_check_mark: La politique *{version}* est maintenant en vigueur (auparavant {previous}), tirée de `{file}`.",
+        "fr": ":white_check_mark: La politique *{version}* est maintenant en vigueur (auparavant {previous}), "
+              "tirée de `{file}`.",
     },
     "policy.not_checked": {"en": "I could not check the pending requests against it; see the bot's log.",
-                           "fr": "Je n'ai pas pu vérifier les demandes en attente selon cette politique; consultez le journal du bot."},
+                           "fr": "Je n'ai pas pu vérifier les demandes en attente selon cette politique; "
+                                 "consultez le journal du bot."},
     "policy.flagged": {
         "en": "{count} request(s) waiting for a decision are judged differently now; their approvers were told:",
-        "fr": "{count} demande(s) en attente de décision sont maintenant évaluées différemment; leurs approbateurs en ont été avisés :",
+        "fr": "{count} demande(s) en attente de décision sont maintenant évaluées différemment; "
+              "leurs approbateurs en ont été avisés :",
     },
     "policy.flag_line": {"en": "• {reference} (waiting for a decision): {what}",
                          "fr": "• {reference} (en attente de décision) : {what}"},
@@ -425,7 +449,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "policy.refused": {
         "en": (":warning: The edit of `{file}` was refused; the rules in force stay (version {version}). Fix it and "
                "save again; `microbuy policy check` shows the same:\n```{report}```"),
-        "fr": (":warning: La modification de `{file}` a été refusée; les règles en vigueur restent (version {version}). "
+        "fr": (":warning: La modification de `{file}` a été refusée; les règles en vigueur restent "
+               "(version {version}). "
                "Corrigez le fichier et enregistrez-le de nouveau; `microbuy policy check` affiche le même rapport :"
                "\n```{report}```"),
     },
@@ -441,7 +466,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "home.intro": {"en": "Your {count} most recent requests, newest first.",
                    "fr": "Vos {count} demandes les plus récentes, de la plus récente à la plus ancienne."},
     "home.none": {"en": "You have no purchase requests yet. Message me what you need to buy, or type /buy.",
-                  "fr": "Vous n'avez encore aucune demande d'achat. Écrivez-moi ce que vous devez acheter, ou tapez /buy."},
+                  "fr": "Vous n'avez encore aucune demande d'achat. "
+                        "Écrivez-moi ce que vous devez acheter, ou tapez /buy."},
     "home.start": {"en": "To start a new one, message me what you need to buy, or type /buy.",
                    "fr": "Pour en commencer une, écrivez-moi ce que vous devez acheter, ou tapez /buy."},
     "home.total": {"en": "Total", "fr": "Total"},
@@ -460,7 +486,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
                              "fr": "Décidez avec les boutons de chaque demande dans le canal d'approbation."},
     "home.requested_by": {"en": "requested by {who}", "fr": "demandée par {who}"},
     "home.as_delegate": {"en": "as delegate for {who}", "fr": "à titre de délégué de {who}"},
-    "home.more": {"en": "… and {count} more waiting for you.", "fr": "… et {count} autres en attente de votre décision."},
+    "home.more": {"en": "… and {count} more waiting for you.",
+                  "fr": "… et {count} autres en attente de votre décision."},
     "home.unavailable_header": {"en": "microbuy", "fr": "microbuy"},
     "home.unavailable": {
         "en": ("Your requests can't be shown right now (microbuy's database is not answering). "

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import dateparser
 import parsedatetime
@@ -21,6 +21,9 @@ from policies import AmountError, LoadedPolicy, parse_amount
 from policies.request import MAX_QUANTITY
 
 from .wording import Phrase
+
+if TYPE_CHECKING:
+    from dateparser import _Settings
 
 # Answers longer than this are cut before reading: a request field holds at most 4,000 characters.
 MAX_ANSWER = 4000
@@ -51,7 +54,7 @@ def clean(text: object) -> str:
     return re.sub(r"\s+", " ", text).strip()[:MAX_ANSWER]
 
 
-def folded(text: str) -> str:
+def folded(text: object) -> str:
     """For comparing names: lower case, no accents, single spaces."""
     text = unicodedata.normalize("NFKD", clean(text).casefold())
     return re.sub(r"\s+", " ", "".join(ch for ch in text if not unicodedata.combining(ch))).strip()
@@ -114,9 +117,9 @@ _PRICE_WORDS = {
     "an", "apiece", "piece", "cad", "usd", "dollars", "dollar", "bucks", "it", "it's", "its", "is", "s", "costs",
     "cost", "price", "before", "tax", "taxes", "pre", "plus", "the", "for", "at", "they", "are", "that", "was",
     "environ", "chacun", "chacune", "chaque", "l", "unité", "unite", "coûte", "coute", "prix", "avant", "taxe",
-    "taxes", "pièce", "piece", "à", "de", "le", "la", "ça", "ca", "c", "est", "k",
+    "pièce", "à", "de", "le", "la", "ça", "ca", "c", "est", "k",
     "peu", "près", "pres", "approximativement", "autour", "du", "par", "personne", "unitaire", "hors", "coûtent",
-    "coutent", "sont", "ils", "elles", "il", "elle", "vaut", "valent", "un", "une", "pour", "dollar", "dollars",
+    "coutent", "sont", "ils", "elles", "il", "elle", "vaut", "valent", "un", "une", "pour",
 }
 
 _NUMBER_WORDS = {
@@ -210,7 +213,7 @@ def read_date(text: object, today: date, language: str = "en") -> date:
         parsed, context = _CALENDAR.parseDT(raw, sourceTime=base)
         if context.hasDate:
             return _within_reach(parsed.date(), today)
-    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "PREFER_DAY_OF_MONTH": "first"}
+    settings: _Settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "PREFER_DAY_OF_MONTH": "first"}
     languages = [language] + [lang for lang in ("en", "fr") if lang != language]
     found = dateparser.parse(raw, settings=settings, languages=languages)
     if found is None:
@@ -315,7 +318,7 @@ MIN_PREFIX = 3
 _INITIALS_SKIP = {"and", "of", "the", "et", "de", "du", "des", "la", "le"}
 
 
-def choose(text: object, options: Dict[str, Sequence[str]], cutoff: int = 85) -> Optional[str]:
+def choose(text: object, options: Mapping[str, Sequence[str]], cutoff: int = 85) -> Optional[str]:
     """The option id an answer names: its id or one of its names as written, a number that begins
     exactly one numeric id, the start or the initials of a name, or a close spelling of a name.
     An answer as close to two options as to one names neither."""
@@ -392,7 +395,8 @@ def guess_category(text: object, policy: LoadedPolicy) -> Optional[str]:
             if len(needle) >= 2 and f" {needle} " in haystack and len(needle) > best[0]:
                 best = (len(needle), key)
             # plurals: "whiteboards" names "whiteboard"
-            elif len(needle) >= 4 and (f" {needle}s " in haystack or f" {needle}es " in haystack) and len(needle) > best[0]:
+            elif len(needle) >= 4 and (f" {needle}s " in haystack or f" {needle}es " in haystack) \
+                    and len(needle) > best[0]:
                 best = (len(needle), key)
     return best[1]
 

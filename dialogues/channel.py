@@ -54,7 +54,8 @@ FAILED = "utter_turn_failed"
 TOO_LONG = "utter_message_too_long"
 EMPTY = "utter_message_empty"
 FALLBACK_TEXT = {
-    DOWN: "I can't check answers against the policy right now, so nothing was done with your message. Please try again in a minute.",
+    DOWN: "I can't check answers against the policy right now, so nothing was done with your message. "
+          "Please try again in a minute.",
     FAILED: "Something went wrong while handling your message and nothing was submitted. Please try again in a minute.",
     TOO_LONG: "That message is too long for me. Please keep it under 10,000 characters.",
     EMPTY: "That message has no words in it. Tell me what you need to buy, or say \"help\".",
@@ -94,7 +95,8 @@ class MicrobuyRestInput(RestInput):
                 return response.json({"error": "the body must be sent as Content-Type: application/json"}, status=415)
             body = request.json if _is_json(request) else None
             if not isinstance(body, dict):
-                return response.json({"error": "the body must be a JSON object with 'sender' and 'message'"}, status=400)
+                return response.json({"error": "the body must be a JSON object with 'sender' and 'message'"},
+                                     status=400)
             sender, text = body.get("sender"), body.get("message")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER:
                 return response.json({"error": "'sender' must be a non-empty text id such as T123:U456"}, status=400)
@@ -114,7 +116,7 @@ class MicrobuyRestInput(RestInput):
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
-            except Exception:  # noqa: BLE001 - the requester gets an answer whatever went wrong
+            except Exception:  # the requester gets an answer whatever went wrong
                 log.exception("turn failed for %s", sender)
                 return response.json(_reply(request, sender, FAILED))
             if not collector.messages:
@@ -149,7 +151,7 @@ def _media_type(request: Request) -> str:
 
 def _is_json(request: Request) -> bool:
     try:
-        request.json
+        _ = request.json  # reading it parses the body
         return True
     except Exception:  # noqa: BLE001 - sanic raises its own error for a body that is not JSON
         return False

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from policies import LoadedPolicy
+from policies import Evaluation, LoadedPolicy
 from policies.rules import INPUTS
 
 from . import policy_nlu
@@ -143,11 +143,13 @@ def askable_slots(policy: LoadedPolicy) -> Dict[str, str]:
     Asks dialogues/draft.py itself, for each category and each payment method it allows, with
     the stand-alone attestation due (it is asked only when the supplier was used recently).
     """
-    attestation_due = SimpleNamespace(findings=(SimpleNamespace(rule="splitting.attestation"),))
+    # Only the findings' rule ids are read: a stand-in for an evaluation will do.
+    attestation_due = cast(Evaluation, SimpleNamespace(findings=(SimpleNamespace(rule="splitting.attestation"),)))
     asked: Dict[str, str] = {}
     for category in policy.rules.categories:
         draft = Draft(policy, "U0CHECK", date.today(), values={"category": category})
-        for method in draft.payment_methods() or [None]:
+        methods: List[Optional[str]] = [*draft.payment_methods()] or [None]
+        for method in methods:
             draft.values["payment_method"] = method
             for slot in draft.required_slots(attestation_due):
                 asked.setdefault(slot, category)
@@ -180,7 +182,8 @@ def check_policy_fields(project: Path, policy: LoadedPolicy, domain: Optional[Do
         if slot not in ANSWER_SLOTS:
             problems.append(Problem(domain.file, (
                 f"{readers_text}, but the conversation has no question for it: add the slot '{slot}' to "
-                f"dialogues/draft.py (ANSWER_SLOTS, required_slots) and to forms.{FORM}.required_slots"), domain.form_line))
+                f"dialogues/draft.py (ANSWER_SLOTS, required_slots) and to forms.{FORM}.required_slots"),
+                domain.form_line))
         elif slot not in domain.form_slots:
             problems.append(Problem(domain.file, (
                 f"{readers_text}, but forms.{FORM}.required_slots does not list the slot '{slot}': add it"),
@@ -197,9 +200,11 @@ def check_questions(project: Path, policy: LoadedPolicy, domain: Optional[Domain
     for slot, category in sorted(askable_slots(policy).items()):
         where = f"the slot '{slot}' (asked for the category '{category}')"
         if slot not in domain.slots:
-            problems.append(Problem(domain.file, f"{where} is not under slots: add it, mapped from_text while {FORM} asks it"))
+            problems.append(Problem(domain.file,
+                                    f"{where} is not under slots: add it, mapped from_text while {FORM} asks it"))
         if slot not in domain.form_slots:
-            problems.append(Problem(domain.file, f"{where} is not in forms.{FORM}.required_slots: add it", domain.form_line))
+            problems.append(Problem(domain.file, f"{where} is not in forms.{FORM}.required_slots: add it",
+                                    domain.form_line))
         if not domain.asks(slot):
             problems.append(Problem(domain.file, f"{where} has no question: add the response utter_ask_{slot} "
                                                  f"(or the action action_ask_{slot})"))
@@ -219,19 +224,22 @@ def check_fields_file(project: Path, policy: LoadedPolicy, domain: Optional[Doma
     problems = []
     for slot in fields:
         if slot not in domain.slots:
-            problems.append(Problem(shown, f"'{slot}' is not a slot of {domain.file}: correct the name or delete the entry",
+            problems.append(Problem(shown, f"'{slot}' is not a slot of {domain.file}: "
+                                           "correct the name or delete the entry",
                                     _line(fields, slot)))
     worded_by_policy = _requirement_slots(policy) | {CONFIRM}
     for slot in sorted(askable_slots(policy)):
         if slot not in fields and slot not in worded_by_policy:
-            problems.append(Problem(shown, f"the form asks '{slot}' but it has no entry here: add its label, words and why"))
+            problems.append(Problem(shown,
+                                    f"the form asks '{slot}' but it has no entry here: add its label, words and why"))
     languages = policy.rules.pack.languages
     for slot, entry in fields.items():
         for part in ("label", "words", "why"):
             texts = entry.get(part) if isinstance(entry, dict) else None
             missing = [language for language in languages if not (isinstance(texts, dict) and texts.get(language))]
             if missing:
-                problems.append(Problem(shown, f"{slot}.{part}: missing the {', '.join(missing)} text", _line(fields, slot)))
+                problems.append(Problem(shown, f"{slot}.{part}: missing the {', '.join(missing)} text",
+                                        _line(fields, slot)))
     return problems
 
 
@@ -257,7 +265,8 @@ def check_category_phrases(project: Path, policy: LoadedPolicy) -> List[Problem]
             problems.append(Problem(shown, f"the category '{key}' has no training phrases: {regenerate}"))
     current = generated.read_text(encoding="utf-8") if generated.exists() else ""
     if not problems and current != policy_nlu.build(policy):
-        problems.append(Problem(shown, f"out of date with {policy.file} (categories or provinces changed): {regenerate}"))
+        problems.append(Problem(shown,
+                                f"out of date with {policy.file} (categories or provinces changed): {regenerate}"))
     return problems
 
 
@@ -354,7 +363,8 @@ def check_languages(project: Path, policy: LoadedPolicy) -> List[Problem]:
     slot = (data.get("slots") or {}).get(LANGUAGE_SLOT) or {}
     if slot.get("initial_value") != pack.default_language:
         problems.append(Problem(shown, f"slots.{LANGUAGE_SLOT}.initial_value is {slot.get('initial_value')!r}: make it "
-                                       f"the pack's default language, {pack.default_language}", _line(data.get("slots") or {}, LANGUAGE_SLOT)))
+                                       f"the pack's default language, {pack.default_language}",
+                                       _line(data.get("slots") or {}, LANGUAGE_SLOT)))
     responses = data.get("responses") or {}
     for name, variations in responses.items():
         plain = next((v for v in variations or [] if not v.get("condition")), None)
@@ -369,8 +379,9 @@ def check_languages(project: Path, policy: LoadedPolicy) -> List[Problem]:
                                         _line(responses, name)))
                 continue
             if _placeholders(found.get("text")) != _placeholders(plain.get("text")):
-                problems.append(Problem(shown, f"{where}: the {language} text has {sorted(_placeholders(found.get('text')))}"
-                                               f", the English one {sorted(_placeholders(plain.get('text')))}: "
+                problems.append(Problem(shown, f"{where}: the {language} text has "
+                                               f"{sorted(_placeholders(found.get('text')))}, the English one "
+                                               f"{sorted(_placeholders(plain.get('text')))}: "
                                                "use the same {placeholders}", _line(responses, name)))
             payloads = [b.get("payload") for b in found.get("buttons") or []]
             if payloads != [b.get("payload") for b in plain.get("buttons") or []]:

@@ -13,9 +13,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from sqlalchemy.orm import Session
 
-from workflow.judging import judge
 from policies import BLOCK, Evaluation, Finding, LoadedPolicy
 from policies.rules import INPUTS
+from workflow.judging import judge
 
 from . import answers
 from .answers import AnswerError
@@ -104,7 +104,8 @@ class Draft:
 
     def payment_methods(self) -> List[str]:
         category = self.category()
-        allowed = category.payment_methods if category and category.payment_methods else self.policy.rules.payment.allowed
+        allowed = category.payment_methods if category and category.payment_methods \
+            else self.policy.rules.payment.allowed
         return [m for m in allowed if m in self.policy.rules.payment.methods]
 
     def classifications(self) -> List[str]:
@@ -161,7 +162,8 @@ class Draft:
         if "description" in data:
             data["title"] = _title(data["description"])
         if stand_ins:
-            first_allowed = next((k for k, c in rules.categories.items() if c.status == "allowed"), next(iter(rules.categories)))
+            first_allowed = next((k for k, c in rules.categories.items() if c.status == "allowed"),
+                                 next(iter(rules.categories)))
             defaults = {
                 "category": first_allowed,
                 "cost_centre": next(iter(rules.approval.cost_centres)),
@@ -206,8 +208,8 @@ def _title(description: str) -> str:
     return description if len(description) <= TITLE_LENGTH else description[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
-def draft_from_slots(policy: LoadedPolicy, requester: str, today: date, language: str,
-                     slots: Mapping[str, Any], exclude_request_id: Optional[int] = None) -> Tuple[Draft, Dict[str, str]]:
+def draft_from_slots(policy: LoadedPolicy, requester: str, today: date, language: str, slots: Mapping[str, Any],
+                     exclude_request_id: Optional[int] = None) -> Tuple[Draft, Dict[str, str]]:
     """A draft from stored slot values, each read again; the second value maps slot -> problem
     for every answer that no longer reads (it may have been stored while checks were down), said
     in the requester's language."""

@@ -116,7 +116,7 @@ class DetourCheck(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             name, confidence = intent.get("name"), intent.get("confidence") or 0.0
-            if name not in self.config["intents"] or not self.vocabulary.get(name):
+            if not isinstance(name, str) or name not in self.config["intents"] or not self.vocabulary.get(name):
                 continue
             if self.supported(name, confidence, words(message.get(TEXT) or "")):
                 continue

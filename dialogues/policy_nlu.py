@@ -108,7 +108,8 @@ def build(policy: LoadedPolicy) -> str:
         "nlu:",
     ]
     pack = policy.rules.pack
-    languages = [language for language in dict.fromkeys([pack.default_language, *pack.languages]) if language in PHRASINGS]
+    languages = [language for language in dict.fromkeys([pack.default_language, *pack.languages])
+                 if language in PHRASINGS]
     for language in languages:
         for intent, examples in _examples(policy, language).items():
             if not examples:

@@ -92,7 +92,7 @@ def whichmodule(obj: Any, name: str) -> str:
             attributes = module.__dict__
             if first not in attributes and "__getattr__" not in attributes:
                 continue
-        found = module
+        found: object = module
         for part in name.split("."):
             found = _MISSING if part == "<locals>" else getattr(found, part, _MISSING)
             if found is _MISSING:
@@ -112,19 +112,21 @@ class _PatchSkopsWhenLoaded(importlib.abc.MetaPathFinder):
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        loaded = spec.loader.exec_module
+        loader: Any = spec.loader  # patched below, so typed as anything
+        loaded = loader.exec_module
 
         def exec_module(module):
             loaded(module)
             module.whichmodule = whichmodule
 
-        spec.loader.exec_module = exec_module  # this spec's own loader object
+        loader.exec_module = exec_module  # this spec's own loader object
         return spec
 
 
 def install_skops() -> None:
     """Make skops.io's import fast; idempotent. Already imported: too late to matter, patched anyway."""
     if SKOPS_UTILS in sys.modules:
-        sys.modules[SKOPS_UTILS].whichmodule = whichmodule
+        utils: Any = sys.modules[SKOPS_UTILS]  # skops's own module, patched
+        utils.whichmodule = whichmodule
     elif not any(isinstance(finder, _PatchSkopsWhenLoaded) for finder in sys.meta_path):
         sys.meta_path.insert(0, _PatchSkopsWhenLoaded())

@@ -104,6 +104,7 @@ class RasaStack:
         self._wait(f"{self.rasa_url}/", self.rasa, "rasa")
 
     def _wait_actions(self) -> None:
+        assert self.actions is not None, "start_actions first"
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
 
     def start(self) -> "RasaStack":

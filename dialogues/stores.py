@@ -104,7 +104,7 @@ class AtomicRedisLockStore(RedisLockStore):
 class MicrobuyLockStore:
     """Redis when REDIS_URL is set (redis://[:password@]host:port/db), else in memory."""
 
-    def __new__(cls, endpoint_config=None, **kwargs: Any) -> LockStore:  # type: ignore[misc]
+    def __new__(cls, endpoint_config=None, **kwargs: Any) -> LockStore:
         url = (os.environ.get("REDIS_URL") or "").strip()
         if not url:
             return InMemoryLockStore()

@@ -15,21 +15,20 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 import storage
+import workflow
+from policies import LoadedPolicy, PolicyError, RequestError, load_policy, policy_path
 from storage.app_role import AppRoleError, grant_app_role
 from storage.audit import read_snapshot
 from storage.audit_key import AuditKeyError, audit_key, key_source
 from storage.audit_replay import check_requests
 from storage.audit_seal import AuditSealError, plan_seal, seal_unkeyed
-from policies import LoadedPolicy, PolicyError, RequestError, load_policy, policy_path
-
-import workflow
 from workflow.judging import judge
 
 EXIT_INPUT, EXIT_POLICY, EXIT_DATABASE = 1, 3, 4
@@ -41,7 +40,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it a ClassVar; each Failure has its own
 
     def show(self, file=None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -55,7 +54,8 @@ def shown_url(url: str) -> str:
 def database_failure(doing: str, url: str, exc: SQLAlchemyError) -> Failure:
     """The driver's own first line (e.g. connection refused), without SQLAlchemy's SQL dump."""
     detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
-    return Failure(f"cannot {doing} the database at {shown_url(url)}: {exc.__class__.__name__}: {detail}", EXIT_DATABASE)
+    return Failure(f"cannot {doing} the database at {shown_url(url)}: {exc.__class__.__name__}: {detail}",
+                   EXIT_DATABASE)
 
 
 @contextmanager
@@ -67,7 +67,8 @@ def database() -> Iterator:
         raise Failure(f"no database at {shown_url(url)}; run: microbuy db upgrade", EXIT_DATABASE)
     try:
         if storage.current_revision(url) is None:
-            raise Failure(f"the database at {shown_url(url)} has no tables yet; run: microbuy db upgrade", EXIT_DATABASE)
+            raise Failure(f"the database at {shown_url(url)} has no tables yet; run: microbuy db upgrade",
+                          EXIT_DATABASE)
         sessions = storage.make_session_factory(storage.make_engine(url))
         with sessions.begin() as session:
             yield session
@@ -145,7 +146,8 @@ def policy_check(files: tuple) -> None:
 @click.argument("draft_file", metavar="NEW.yml", type=click.Path(dir_okay=False))
 @click.option("--days", default=90, show_default=True, type=click.IntRange(min=0),
               help="Re-judge the requests submitted in this many past days.")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="The policy to compare with (default: the policy in force).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
+              help="The policy to compare with (default: the policy in force).")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def policy_diff(draft_file: str, days: int, policy_file: Optional[str], as_json: bool) -> None:
     """Show what the draft NEW.yml would change: each stored request of the window judged again
@@ -175,8 +177,10 @@ def policy_diff(draft_file: str, days: int, policy_file: Optional[str], as_json:
 # --- evaluate -------------------------------------------------------------------------------
 @main.command()
 @click.argument("request_file", type=click.File("rb"))
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack (default: the policy in force).")
-@click.option("--date", "on", metavar="YYYY-MM-DD", help="Judge as of this date (default: today in the pack's time zone).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
+              help="Policy pack (default: the policy in force).")
+@click.option("--date", "on", metavar="YYYY-MM-DD",
+              help="Judge as of this date (default: today in the pack's time zone).")
 @click.option("--language", metavar="LANG", help="Language of the messages (default: the pack's).")
 def evaluate(request_file, policy_file: Optional[str], on: Optional[str], language: Optional[str]) -> None:
     """Evaluate the request in REQUEST_FILE (JSON; - for standard input) with the spending
@@ -207,7 +211,8 @@ def read_request(stream) -> dict:
     except UnicodeDecodeError:
         raise Failure(f"{stream_name(stream)}: not UTF-8 text", EXIT_INPUT) from None
     except json.JSONDecodeError as exc:
-        raise Failure(f"{stream_name(stream)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", EXIT_INPUT) from None
+        raise Failure(f"{stream_name(stream)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",
+                      EXIT_INPUT) from None
     except RecursionError:
         raise Failure(f"{stream_name(stream)}: not a request: the JSON is nested too deeply", EXIT_INPUT) from None
     except ValueError:  # a number of more digits than Python reads (sys.get_int_max_str_digits)
@@ -215,7 +220,8 @@ def read_request(stream) -> dict:
 
 
 @main.command()
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack (default: the policy in force).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
+              help="Policy pack (default: the policy in force).")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="Judge as of this date (default: today).")
 @click.option("--language", metavar="LANG", help="Language of the messages (default: the pack's).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), default=str(EXAMPLES_DIR),
@@ -230,7 +236,7 @@ def examples(policy_file: Optional[str], on: Optional[str], language: Optional[s
     files = sorted(Path(folder).glob("*.json"))
     if not files:
         raise Failure(f"no .json requests in {folder}", EXIT_INPUT)
-    results = []
+    results: List[tuple] = []  # (file name, data, request or None, evaluation or RequestError)
     with database() as session:
         for file in files:
             with file.open("rb") as stream:
@@ -244,7 +250,8 @@ def examples(policy_file: Optional[str], on: Optional[str], language: Optional[s
 
 # --- up -------------------------------------------------------------------------------------
 @main.command()
-@click.option("--check", is_flag=True, help="Start everything, send one DM through the stand-in, stop; exit 0 if it all worked.")
+@click.option("--check", is_flag=True,
+              help="Start everything, send one DM through the stand-in, stop; exit 0 if it all worked.")
 @click.option("--logs", type=click.Path(file_okay=False), help="Folder for the processes' logs (default: .run/logs).")
 def up(check: bool, logs: Optional[str]) -> None:
     """Run the whole product: migrate, check the policy, train if needed, start the action server,
@@ -257,7 +264,8 @@ def up(check: bool, logs: Optional[str]) -> None:
 
 # --- database and audit ---------------------------------------------------------------------
 @main.command()
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy file (default: MICROBUY_POLICY or policies/esdc.yml).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
+              help="Policy file (default: MICROBUY_POLICY or policies/esdc.yml).")
 @click.option("--reload/--no-reload", "reload_running", default=True, show_default=True,
               help="Make the running Rasa (RASA_URL, with RASA_TOKEN) use the model, without a restart.")
 def train(policy_file: Optional[str], reload_running: bool) -> None:
@@ -366,6 +374,7 @@ def audit_verify() -> None:
     if not chain.ok:
         raise Failure(f"audit log broken at row {chain.bad_row_id}: {chain.problem} "
                       f"({chain.rows_checked} row(s) checked before it)", EXIT_INPUT)
+    assert requests is not None  # checked whenever the chain is intact
     if not requests.ok:
         raise Failure(f"request {requests.reference} disagrees with its audit trail: {requests.problem} "
                       f"({requests.requests_checked} request(s) agreed before it)", EXIT_INPUT)
@@ -463,7 +472,8 @@ def dialogue() -> None:
 
 
 @dialogue.command("check")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack (default: the policy in force).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
+              help="Policy pack (default: the policy in force).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), default=None,
               show_default="dialogues", help="The Rasa project to check.")
 @click.option("--rasa/--no-rasa", "with_rasa", default=True, show_default=True,
@@ -493,7 +503,8 @@ def dialogue_check(policy_file: Optional[str], folder: Optional[str], with_rasa:
 @main.command()
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month to report on.")
 @click.option("--cost-centre", metavar="CODE", help="Only this cost centre (default: each, and all together).")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="Policy pack for names, currency and thresholds (default: the policy in force).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
+              help="Policy pack for names, currency and thresholds (default: the policy in force).")
 @click.option("--output", "-o", "folder", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder to write report-YYYY-MM.csv and report-YYYY-MM.html in.")
 def report(month: str, cost_centre: Optional[str], policy_file: Optional[str], folder: str) -> None:

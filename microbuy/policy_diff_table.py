@@ -24,11 +24,15 @@ def table(diff: PolicyDiff, policy: LoadedPolicy) -> Table:
     def route(steps: Route) -> str:
         if not steps:
             return "—"
-        return ", then ".join(f"{escape(level)} ({', '.join(person(a) for a in approvers)})" for level, approvers in steps)
+        return ", then ".join(f"{escape(level)} ({', '.join(person(a) for a in approvers)})"
+                              for level, approvers in steps)
 
     def money(amount: Optional[Decimal]) -> str:
         return "—" if amount is None else format_money(amount, currency=pack.currency,
                                                         locale=pack.locales[pack.default_language])
+
+    def outcome(name: str) -> str:
+        return escape(OUTCOME_NAMES.get(name, name))
 
     def cell(change: Change, what: str, show) -> str:
         old, new = show(getattr(change.before, what)), show(getattr(change.after, what))
@@ -42,7 +46,7 @@ def table(diff: PolicyDiff, policy: LoadedPolicy) -> Table:
             f"{change.reference}\n[dim]{escape(change.status)}, {change.judged_on.isoformat()}[/]",
             person(change.requester),
             escape(change.supplier),
-            cell(change, "outcome", lambda o: escape(OUTCOME_NAMES.get(o, o))),
+            cell(change, "outcome", outcome),
             cell(change, "route", route),
             cell(change, "total", money),
             "\n".join(escape(reason) for reason in change.why),

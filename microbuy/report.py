@@ -7,7 +7,7 @@ DEFINITIONS says what each figure counts; the page shows it too. Days are UTC ca
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -45,8 +45,8 @@ DEFINITIONS = (
     ("Proactive disclosure", "requests submitted in the month whose total including tax is over the policy's "
                              "proactive-disclosure threshold."),
 )
-OUTCOME_NAMES = {"approved": "Approved", "pending": "Waiting for approval", "changes_requested": "Sent back for changes",
-                 "rejected": "Rejected", "cancelled": "Cancelled"}
+OUTCOME_NAMES = {"approved": "Approved", "pending": "Waiting for approval",
+                 "changes_requested": "Sent back for changes", "rejected": "Rejected", "cancelled": "Cancelled"}
 
 
 @dataclass(frozen=True)
@@ -118,20 +118,23 @@ def build_report(session: Session, policy: LoadedPolicy, month: str, *, cost_cen
     start, end = (date_to_utc(day) for day in parse_month(month))  # ValueError for a bad month
     now = now or datetime.now(timezone.utc)
     model = storage.PurchaseRequest
-    in_month = [and_(column >= start, column < end) for column in (model.submitted_at, model.decided_at, model.purchased_at)]
+    in_month = [and_(column >= start, column < end)
+                for column in (model.submitted_at, model.decided_at, model.purchased_at)]
     stmt = select(model).where(or_(*in_month, model.status == S.SUBMITTED.value))
     if cost_centre is not None:
         stmt = stmt.where(model.cost_centre == cost_centre)
     rows = list(session.execute(stmt.order_by(model.id)).scalars())
 
     rules = policy.rules
-    codes = [cost_centre] if cost_centre is not None else sorted(set(rules.approval.cost_centres) | {r.cost_centre for r in rows})
+    codes = [cost_centre] if cost_centre is not None \
+        else sorted(set(rules.approval.cost_centres) | {r.cost_centre for r in rows})
     period = (start, end)
     centres = tuple(_figures(code, _centre_name(policy, code), [r for r in rows if r.cost_centre == code], period, now,
                              rules.proactive_disclosure.threshold) for code in codes)
     overall = None if cost_centre is not None else _figures(ALL, "All cost centres", rows, period, now,
                                                              rules.proactive_disclosure.threshold)
-    return MonthlyReport(month=month, now=now, currency=rules.pack.currency, threshold=rules.proactive_disclosure.threshold,
+    return MonthlyReport(month=month, now=now, currency=rules.pack.currency,
+                         threshold=rules.proactive_disclosure.threshold,
                          target_percent=rules.indigenous_business.target_percent, policy=policy,
                          centres=centres, overall=overall)
 
@@ -154,8 +157,8 @@ def _figures(code: str, name: str, rows: Sequence[storage.PurchaseRequest], peri
     purchased = [r for r in rows if within(r.purchased_at) and S(r.status) in PURCHASED_STATUSES]
     decided = [hours(r.decided_at - r.submitted_at) for r in rows
                if within(r.decided_at) and r.submitted_at is not None and r.decided_at >= r.submitted_at]
-    waiting = sorted((_listed(r, hours(now - r.submitted_at)) for r in rows if r.status == S.SUBMITTED.value),
-                     key=lambda item: (-item.hours, item.reference))
+    waiting = sorted(((hours(now - r.submitted_at), r) for r in rows if r.status == S.SUBMITTED.value),
+                     key=lambda waited: (-waited[0], waited[1].reference))
     purchased_spend = _sum(r.amount_paid for r in purchased)
     indigenous = _sum(r.amount_paid for r in purchased if (r.answers or {}).get("supplier_indigenous") is True)
     unknown = _sum(r.amount_paid for r in purchased if (r.answers or {}).get("supplier_indigenous") is None)
@@ -169,7 +172,7 @@ def _figures(code: str, name: str, rows: Sequence[storage.PurchaseRequest], peri
         decisions=len(decided),
         decision_hours_median=_round(_median(decided)) if decided else None,
         decision_hours_max=_round(max(decided)) if decided else None,
-        waiting=tuple(replace(item, hours=_round(item.hours)) for item in waiting),
+        waiting=tuple(_listed(r, _round(waited)) for waited, r in waiting),
         indigenous_spend=indigenous, indigenous_unknown_spend=unknown,
         indigenous_percent=_round(indigenous * 100 / purchased_spend) if purchased_spend else None,
         over_threshold=tuple(_listed(r) for r in submitted if r.total > threshold),
@@ -177,6 +180,7 @@ def _figures(code: str, name: str, rows: Sequence[storage.PurchaseRequest], peri
 
 
 def _listed(r: storage.PurchaseRequest, waited: Optional[Decimal] = None) -> Listed:
+    assert r.reference is not None  # a stored request has its reference
     return Listed(reference=r.reference, supplier=r.supplier, category=r.category, status=r.status,
                   total=r.total, hours=waited)
 
@@ -216,7 +220,8 @@ def rows(report: MonthlyReport) -> List[tuple]:
         def add(measure, value, unit, key="", label=""):
             if unit in ("hours", "percent") and value is not None:
                 value = str(value)  # 12.5, not the 12.50 of an amount
-            out.append((report.month, f.cost_centre, f.name, measure, key, label, value, unit))
+            # (B023) add() is only called in the iteration that defines it: `f` is this iteration's
+            out.append((report.month, f.cost_centre, f.name, measure, key, label, value, unit))  # noqa: B023
 
         add("spend_approved", f.approved_spend, money)
         add("requests_approved", f.approved_count, "requests")
@@ -224,7 +229,8 @@ def rows(report: MonthlyReport) -> List[tuple]:
         add("requests_purchased", f.purchased_count, "requests")
         add("requests_submitted", f.submitted, "requests")
         for category, count in f.by_category.items():
-            name = categories[category].name.get_text(pack.default_language, pack.default_language) if category in categories else ""
+            name = categories[category].name.get_text(pack.default_language, pack.default_language) \
+                if category in categories else ""
             add("requests_by_category", count, "requests", category, name)
         for outcome, count in f.by_outcome.items():
             add("requests_by_outcome", count, "requests", outcome, OUTCOME_NAMES.get(outcome, outcome))

@@ -22,7 +22,7 @@ def show_results(policy: LoadedPolicy, on: date, results: list) -> None:
         f"policy {policy.short_version} ({escape(policy.file)}), judged as of {on.isoformat()}\n"
     )
     blocked = approvable = broken = 0
-    for name, data, request, outcome in results:
+    for name, _data, request, outcome in results:
         if isinstance(outcome, RequestError):
             broken += 1
             console.print(Panel("\n".join(f"{escape(f)}: {escape(r)}" for f, r in outcome.problems),

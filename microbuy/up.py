@@ -80,7 +80,8 @@ def slack_mode(env: Mapping[str, str]) -> Optional[str]:
     own settings so the messages are the ones the bot would give."""
     from bot.settings import Settings, SettingsError
 
-    given = [name for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET") if (env.get(name) or "").strip()]
+    given = [name for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+             if (env.get(name) or "").strip()]
     if not given:
         return None
     try:
@@ -101,8 +102,9 @@ def slack_mode(env: Mapping[str, str]) -> Optional[str]:
 def absolute_database_url(env: Mapping[str, str]) -> str:
     """The URL `microbuy db upgrade` would use from here; a relative SQLite path is made absolute
     so the children, which run in the repository, open the same file."""
-    import storage
     from sqlalchemy.engine import make_url
+
+    import storage
 
     url = make_url(storage.database_url(env))
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
@@ -135,7 +137,8 @@ def who_to_try(policy) -> Tuple[Optional[Tuple[str, str]], Optional[Tuple[str, s
     approval = policy.rules.approval
     people = policy.rules.people
     approvers = {person for ids in approval.approvers.values() for person in ids}
-    approvers |= {person for centre in approval.cost_centres.values() for ids in centre.approvers.values() for person in ids}
+    approvers |= {person for centre in approval.cost_centres.values()
+                  for ids in centre.approvers.values() for person in ids}
     requester = next(((pid, p.name) for pid, p in people.items() if pid not in approvers), None)
     approver = None
     centre = next(iter(approval.cost_centres.values()), None)
@@ -255,7 +258,8 @@ class Supervisor:
         for child in self.children:
             code = child.process.poll() if child.process else None
             if code is not None:
-                raise Failed(f"{child.name} {_exit_text(code)}; last lines of {_shown_path(child.log)}:\n{child.tail()}")
+                raise Failed(f"{child.name} {_exit_text(code)}; last lines of "
+                             f"{_shown_path(child.log)}:\n{child.tail()}")
 
     def poll_ready(self, waiting: List[Child]) -> None:
         """One round: every child still alive, each waiting one probed once, none past its time."""
@@ -273,24 +277,24 @@ class Supervisor:
 
     def stop(self) -> Tuple[List[str], List[str]]:
         """SIGTERM to every group, up to STOP_GRACE_S for all, then SIGKILL. (stopped, killed)."""
-        started = [child for child in reversed(self.children) if child.process is not None]
-        running = [child for child in started if child.process.poll() is None]
-        for child in running:
-            _signal_group(child.process.pid, signal.SIGTERM)
+        started = [(child, child.process) for child in reversed(self.children) if child.process is not None]
+        running = [(child, process) for child, process in started if process.poll() is None]
+        for _, process in running:
+            _signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         killed = []
-        for child in running:
+        for child, process in running:
             try:
-                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal_group(child.process.pid, signal.SIGKILL)
-                child.process.wait()
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait()
                 killed.append(child.name)
-        for child in started:
+        for _, process in started:
             # Each leader is gone; anything it started in its group goes with it.
-            _signal_group(child.process.pid, signal.SIGKILL)
+            _signal_group(process.pid, signal.SIGKILL)
         self.children = []
-        return [child.name for child in running], killed
+        return [child.name for child, _ in running], killed
 
 
 def _signal_group(pgid: int, signum: int) -> None:
@@ -422,7 +426,8 @@ class Up:
         ports = read_ports(env)
         shared = run_secrets(env)
         mode = slack_mode({**env, **shared})
-        wanted = [name for name, _, _ in PORTS if not (name == "standin" and mode) and not (name == "web" and mode == "socket")]
+        wanted = [name for name, _, _ in PORTS
+                  if not (name == "standin" and mode) and not (name == "web" and mode == "socket")]
         self._check_ports(ports, wanted)
         steps = 5 if self.check else 4
 
@@ -457,15 +462,16 @@ class Up:
         for name in wanted:
             port = ports[name]
             if port in seen:
-                raise Failed(f"{variables[seen[port]]} and {variables[name]} are both {port}; give each process its own port",
-                             EXIT_USAGE)
+                raise Failed(f"{variables[seen[port]]} and {variables[name]} are both {port}; "
+                             "give each process its own port", EXIT_USAGE)
             seen[port] = name
             if port_in_use(port):
                 raise Failed(f"port {port} ({name}) is already in use; stop what uses it or set {variables[name]}")
 
     def _database(self, steps: int) -> str:
-        import storage
         from sqlalchemy.exc import SQLAlchemyError
+
+        import storage
 
         url = absolute_database_url(os.environ)
         try:
@@ -592,7 +598,8 @@ class Up:
 
     def _check(self, ports: Dict[str, int], mode: Optional[str], policy, steps: int) -> int:
         if mode is not None:
-            self.console.say(f"[5/{steps}] check: every process is healthy; no message sent (this is the real workspace)")
+            self.console.say(f"[5/{steps}] check: every process is healthy; "
+                             "no message sent (this is the real workspace)")
             return 0
         requester, _ = who_to_try(policy)
         if requester is None:
@@ -603,7 +610,8 @@ class Up:
             self.console.error(f"check: {exc}")
             return EXIT_INPUT
         shown = reply if len(reply) <= 80 else reply[:79] + "…"
-        self.console.say(f"[5/{steps}] check: a DM from {requester[1]} got the bot's reply in {seconds:.1f} s: {shown!r}")
+        self.console.say(f"[5/{steps}] check: a DM from {requester[1]} got the bot's reply in {seconds:.1f} s: "
+                         f"{shown!r}")
         return 0
 
 

@@ -13,7 +13,8 @@ from .request import PurchaseRequest, RequestError, parse_request
 
 __all__ = [
     "APPROVAL_REQUIRED", "BLOCK", "BLOCKED", "DEFAULT_POLICY", "INFO", "WARN", "AmountError", "Evaluation",
-    "Finding", "LoadedPolicy", "PastPurchase", "history_window", "PolicyError", "PolicyInForce", "PurchaseRequest", "RequestError", "RouteStep",
+    "Finding", "LoadedPolicy", "PastPurchase", "history_window", "PolicyError", "PolicyInForce", "PurchaseRequest",
+    "RequestError", "RouteStep",
     "cents", "evaluate", "format_money", "load_policy", "parse_amount", "parse_policy", "parse_request",
     "policy_path",
 ]

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Iterable, Optional
 
 from .evaluation import APPROVAL_REQUIRED, BLOCK, BLOCKED, WARN, Evaluation
-from .facts import Facts, PastPurchase
+from .facts import Facts, Purchase
 from .loader import LoadedPolicy
 from .request import PurchaseRequest
 from .routing import route
@@ -18,7 +18,7 @@ from .rules import CHECKS
 def evaluate(
     policy: LoadedPolicy,
     request: PurchaseRequest,
-    history: Iterable[PastPurchase],
+    history: Iterable[Purchase],
     on: date,
     language: Optional[str] = None,
 ) -> Evaluation:

@@ -21,7 +21,8 @@ class Finding:
     data: Dict[str, Any] = dataclass_field(default_factory=dict)  # the figures behind the message
 
     def to_dict(self) -> dict:
-        out = {"rule": self.rule, "severity": self.severity, "message": self.message, "source": self.source}
+        out: Dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message,
+                               "source": self.source}
         if self.field:
             out["field"] = self.field
         if self.data:
@@ -37,7 +38,8 @@ class RouteStep:
     delegates: Tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"level": self.level, "name": self.name, "approvers": list(self.approvers), "delegates": list(self.delegates)}
+        return {"level": self.level, "name": self.name, "approvers": list(self.approvers),
+                "delegates": list(self.delegates)}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Iterable, List, Optional, Sequence, TypeVar
+from typing import Iterable, List, Optional, Protocol, Sequence, TypeVar
 
 from babel.dates import format_date
 
@@ -18,10 +18,33 @@ from .schema import Category, CostCentre, Policy
 from .text import LocalText, render
 
 
+class Purchase(Protocol):
+    """What the engine reads of a purchase already requested or made: a PastPurchase, or any
+    object with these attributes (storage's SpendingRecord)."""
+
+    @property
+    def reference(self) -> str: ...
+    @property
+    def requester(self) -> str: ...
+    @property
+    def cost_centre(self) -> str: ...
+    @property
+    def card_id(self) -> Optional[str]: ...
+    @property
+    def supplier(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def total(self) -> Decimal: ...
+    @property
+    def on(self) -> date: ...
+
+
 @dataclass(frozen=True)
 class PastPurchase:
-    """A purchase already requested or made. The engine reads only these attributes, so any
-    object with them serves (storage's SpendingRecord does)."""
+    """A purchase already requested or made (a Purchase)."""
 
     reference: str
     requester: str
@@ -34,7 +57,12 @@ class PastPurchase:
     on: date
 
 
-Dated = TypeVar("Dated")
+class _HasFrom(Protocol):
+    @property
+    def from_(self) -> date: ...
+
+
+Dated = TypeVar("Dated", bound=_HasFrom)
 
 
 def card_of(rules: Policy, cost_centre: str, card_id: Optional[str]) -> Optional[str]:
@@ -58,7 +86,7 @@ def in_force(entries: Sequence[Dated], on: date) -> Optional[Dated]:
 class Facts:
     policy: LoadedPolicy
     request: PurchaseRequest
-    history: List[PastPurchase]
+    history: List[Purchase]
     on: date
     language: str
     memo: dict = field(default_factory=dict)  # results several rules share, computed once
@@ -120,7 +148,7 @@ class Facts:
     def names(self, texts: Iterable[LocalText]) -> str:
         return ", ".join(self.text(text) for text in texts)
 
-    def purchases(self, records: Iterable[PastPurchase]) -> str:
+    def purchases(self, records: Iterable[Purchase]) -> str:
         return "; ".join(f"{r.reference} ({self.date(r.on, 'medium')}, {self.money(r.total)})" for r in records)
 
     @cached_property

@@ -12,11 +12,11 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, cast
 
-from pydantic import ValidationError
-from pydantic.errors import ExtraError, MissingError
+from pydantic import BaseModel, ValidationError
 from pydantic.error_wrappers import ErrorWrapper, error_dict
+from pydantic.errors import ExtraError, MissingError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -114,7 +114,8 @@ def _problems(exc: ValidationError) -> Iterator[Tuple[tuple, str]]:
         elif isinstance(error, MissingError):
             yield loc, "missing: this key is required here"
         else:
-            yield loc, error_dict(error, exc.model.__config__, loc)["msg"]
+            model = cast(Type[BaseModel], exc.model)  # the policy's models, never a pydantic dataclass
+            yield loc, error_dict(error, model.__config__, loc)["msg"]
 
 
 def _did_you_mean(key: str) -> str:
@@ -219,7 +220,8 @@ class PolicyInForce:
                 log.error("policy %s not reloaded, the rules in force stay (version %s):\n%s",
                           path, old.short_version, report)
                 self._stamp = stamp  # say it once per edit, not on every turn
-                heard = [(listener, (path, report, old, stamp)) for listener in self._on_refused]
+                heard: List[Tuple[Callable, Tuple[Any, ...]]] = [
+                    (listener, (path, report, old, stamp)) for listener in self._on_refused]
                 policy = old
             else:
                 self._policy, self._stamp = policy, stamp

@@ -20,9 +20,15 @@ from .money import AmountError, parse_amount
 if TYPE_CHECKING:
     from .loader import LoadedPolicy
 
-ShortText = constr(strip_whitespace=True, min_length=1, max_length=200)
-LongText = constr(strip_whitespace=True, min_length=1, max_length=4000)
-Code = constr(strip_whitespace=True, min_length=1, max_length=64)
+# pydantic 1's constr() makes a class at run time, which a type checker cannot read as a type.
+if TYPE_CHECKING:
+    ShortText = str
+    LongText = str
+    Code = str
+else:
+    ShortText = constr(strip_whitespace=True, min_length=1, max_length=200)
+    LongText = constr(strip_whitespace=True, min_length=1, max_length=4000)
+    Code = constr(strip_whitespace=True, min_length=1, max_length=64)
 MAX_QUANTITY = 100_000
 
 
@@ -202,7 +208,7 @@ def parse_request(data: Mapping[str, Any], policy: "LoadedPolicy") -> PurchaseRe
     if problems:
         raise RequestError(problems, amounts)
     rules = policy.rules
-    known = {
+    known: Dict[str, Tuple[str, Mapping[str, Any]]] = {
         "cost_centre": (request.cost_centre, rules.approval.cost_centres),
         "category": (request.category, rules.categories),
         "province": (request.province, rules.tax.jurisdictions),

@@ -60,8 +60,8 @@ def route(facts: Facts) -> Tuple[Tuple[RouteStep, ...], List[Finding]]:
         )
     for wanted in levels_for(facts):
         level, eligible = wanted, _eligible(facts, wanted)
-        while not eligible and approval.levels[level].escalates_to:
-            level = approval.levels[level].escalates_to
+        while not eligible and (up := approval.levels[level].escalates_to):
+            level = up
             eligible = _eligible(facts, level)
         wanted_name = facts.text(approval.levels[wanted].name)
         if not eligible:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Dict, Iterator, List, Literal, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Type
 
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, Extra, Field, HttpUrl, conint, constr, create_model, root_validator, validator
@@ -19,9 +19,41 @@ from .messages import MESSAGES, REQUIREMENT_VALUES, allowed_values
 from .money import AmountError, parse_amount
 from .text import DEFAULT, LocalText, template_problems
 
-Id = constr(regex=r"^[a-z][a-z0-9_]*$", max_length=64)
-PersonId = constr(regex=r"^[UW][A-Z0-9]{2,}$", max_length=32)
-Code = constr(regex=r"^[A-Z]{2,3}$")
+# The constrained values of a pack. pydantic 1's constr() and conint() make a class at run time,
+# which a type checker cannot read as a type: to it, each is the plain str or int it holds.
+if TYPE_CHECKING:
+    Id = str
+    PersonId = str
+    Code = str
+    Channel = str
+    Language = str
+    Languages = List[str]
+    Currency = str
+    Name = str
+    CardId = str
+    Synonym = str
+    IgnoredWord = str
+    WindowDays = int
+    Similarity = int
+    AtLeastOne = int
+    NoticeDays = int
+else:
+    Id = constr(regex=r"^[a-z][a-z0-9_]*$", max_length=64)
+    PersonId = constr(regex=r"^[UW][A-Z0-9]{2,}$", max_length=32)
+    Code = constr(regex=r"^[A-Z]{2,3}$")
+    # A Slack channel: '#name' or a channel id.
+    Channel = constr(regex=r"^(#[a-z0-9][a-z0-9_-]{0,79}|C[A-Z0-9]{2,})$")
+    Language = constr(regex=r"^[a-z]{2}$")
+    Languages = List[Language]
+    Currency = constr(regex=r"^[A-Z]{3}$")
+    Name = constr(min_length=1, max_length=100)
+    CardId = constr(min_length=1, max_length=64)
+    Synonym = constr(min_length=2)
+    IgnoredWord = constr(min_length=1, max_length=40)
+    WindowDays = conint(ge=1, le=3660)
+    Similarity = conint(ge=50, le=100)
+    AtLeastOne = conint(ge=1)
+    NoticeDays = conint(ge=0, le=365)
 Path = Tuple[object, ...]
 
 # The checks the engine runs, by rule id; the policy gives each a label (`labels:`).
@@ -48,7 +80,7 @@ RULE_IDS = (
 class Broken(ValueError):
     """One or more problems found by a cross-check, each at a path inside the model."""
 
-    def __init__(self, problems: List[Tuple[Path, str]]):
+    def __init__(self, problems: Sequence[Tuple[Path, str]]):
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
 
@@ -111,6 +143,13 @@ class CostCentreCode(str):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
             raise ValueError(f"'{value}' is not a cost centre code (letters, digits, - and _)")
         return value
+
+
+# The code is kept as the str it was given, so to a type checker the keys it validates are str.
+if TYPE_CHECKING:
+    CostCentreKey = str
+else:
+    CostCentreKey = CostCentreCode
 
 
 class Percent(Decimal):
@@ -218,7 +257,7 @@ class Requirement(Strict):
 
 class Category(Strict):
     name: LocalText
-    synonyms: Dict[constr(regex=r"^[a-z]{2}$"), List[constr(min_length=2)]] = {}
+    synonyms: Dict[Language, List[Synonym]] = {}
     kind: Literal["goods", "services"]
     status: Literal["allowed", "banned", "standing_offer"]
     reason: Optional[LocalText]
@@ -263,17 +302,17 @@ class Payment(Strict):
 
 
 class Splitting(Strict):
-    window_days: conint(ge=1, le=3660)
-    supplier_similarity: conint(ge=50, le=100) = 90
+    window_days: WindowDays
+    supplier_similarity: Similarity = 90
     # Words that do not tell two suppliers apart: legal forms, the country.
-    supplier_ignore_words: List[constr(min_length=1, max_length=40)] = []
-    requirement_similarity: conint(ge=50, le=100) = 85
+    supplier_ignore_words: List[IgnoredWord] = []
+    requirement_similarity: Similarity = 85
     source: Source
 
 
 class SoleSourcing(Strict):
-    window_days: conint(ge=1, le=3660)
-    warn_after_count: conint(ge=1)
+    window_days: WindowDays
+    warn_after_count: AtLeastOne
     max_total: Dict[Literal["goods", "services"], Amount]
     kind_names: Dict[Literal["goods", "services"], LocalText]
     source: Source
@@ -285,7 +324,7 @@ class FormerPublicServant(Strict):
 
 
 class NeededBy(Strict):
-    short_notice_days: conint(ge=0, le=365)
+    short_notice_days: NoticeDays
     source: Source
 
 
@@ -301,8 +340,8 @@ class IndigenousBusiness(Strict):
 
 
 class Person(Strict):
-    name: constr(min_length=1, max_length=100)
-    language: Optional[constr(regex=r"^[a-z]{2}$")]
+    name: Name
+    language: Optional[Language]
 
 
 class Level(Strict):
@@ -317,14 +356,11 @@ class Tier(Strict):
     levels: List[Id] = Field(..., min_items=1)
 
 
-# A Slack channel: '#name' or a channel id.
-Channel = constr(regex=r"^(#[a-z0-9][a-z0-9_-]{0,79}|C[A-Z0-9]{2,})$")
-
 
 class CostCentre(Strict):
     name: LocalText
     channel: Channel
-    card: Optional[constr(min_length=1, max_length=64)]
+    card: Optional[CardId]
     approvers: Dict[Id, List[PersonId]] = {}
 
 
@@ -344,8 +380,8 @@ class Delegation(Strict):
 
 
 class Reminders(Strict):
-    remind_after_hours: conint(ge=1)
-    escalate_after_hours: conint(ge=1)
+    remind_after_hours: AtLeastOne
+    escalate_after_hours: AtLeastOne
 
     @root_validator(skip_on_failure=True)
     def _escalate_later(cls, values):
@@ -362,7 +398,7 @@ class Approval(Strict):
     tiers: List[Tier] = Field(..., min_items=1)
     approvers: Dict[Id, List[PersonId]] = {}
     delegates: List[Delegation] = []
-    cost_centres: Dict[CostCentreCode, CostCentre]
+    cost_centres: Dict[CostCentreKey, CostCentre]
     _cost_centres_given = _non_empty('cost_centres')
     reminders: Reminders
     source: Source
@@ -378,16 +414,14 @@ class Approval(Strict):
         return tiers
 
 
-Languages = List[constr(regex=r"^[a-z]{2}$")]
-
 
 class Pack(Strict):
     id: Id
     name: LocalText
-    currency: constr(regex=r"^[A-Z]{3}$")
+    currency: Currency
     languages: Languages = Field(..., min_items=1)
-    default_language: constr(regex=r"^[a-z]{2}$")
-    locales: Dict[constr(regex=r"^[a-z]{2}$"), str]
+    default_language: Language
+    locales: Dict[Language, str]
     timezone: str
     # Where the bot tells admins that a policy edit was refused or a new version is in force.
     admin_channel: Optional[Channel] = None
@@ -428,12 +462,19 @@ class Pack(Strict):
         return self.locales.get(language or "") or self.locales[self.default_language]
 
 
-Messages = create_model(
-    "Messages", __config__=Strict.Config, **{key: (LocalText, ...) for key in MESSAGES}
-)
-Labels = create_model(
-    "Labels", __config__=Strict.Config, **{rule.replace(".", "__"): (LocalText, Field(..., alias=rule)) for rule in RULE_IDS}
-)
+# Models made from the message keys and the rule ids. Their fields are read with getattr, so a type
+# checker need only know that they are models.
+if TYPE_CHECKING:
+    Messages = BaseModel
+    Labels = BaseModel
+else:
+    Messages = create_model(
+        "Messages", __config__=Strict.Config, **{key: (LocalText, ...) for key in MESSAGES}
+    )
+    Labels = create_model(
+        "Labels", __config__=Strict.Config,
+        **{rule.replace(".", "__"): (LocalText, Field(..., alias=rule)) for rule in RULE_IDS}
+    )
 
 
 class Policy(Strict):
@@ -466,9 +507,8 @@ class Policy(Strict):
         return values
 
     def locale_for(self, language: Optional[str] = None) -> str:
-        """The locale money and dates are written in for a language; the default language's if
-        the pack does not have it (or none is given)."""
-        return self.locales.get(language or "") or self.locales[self.default_language]
+        """The locale money and dates are written in for a language: the pack's (`Pack.locale_for`)."""
+        return self.pack.locale_for(language)
 
 
 def _ref(path: Path, name, known, what: str) -> Iterator[Tuple[Path, str]]:
@@ -490,15 +530,17 @@ def _references(v: dict) -> Iterator[Tuple[Path, str]]:
     people = v["people"]
     classifications = v["data_classification"].levels
     methods = v["payment"].methods
-    for name, level in levels.items():
-        if level.escalates_to:
-            yield from _ref(("approval", "levels", name, "escalates_to"), level.escalates_to, levels, "approval levels")
-        seen, current = [name], level.escalates_to
+    for name, defined in levels.items():
+        if defined.escalates_to:
+            yield from _ref(("approval", "levels", name, "escalates_to"), defined.escalates_to, levels,
+                            "approval levels")
+        seen, current = [name], defined.escalates_to
         while current in levels and current not in seen:
             seen.append(current)
             current = levels[current].escalates_to
         if current in seen:
-            yield ("approval", "levels", name, "escalates_to"), f"escalation goes round in a circle: {' -> '.join(seen + [current])}"
+            yield ("approval", "levels", name, "escalates_to"), ("escalation goes round in a circle: "
+                                                                 f"{' -> '.join(seen + [current])}")
     for index, tier in enumerate(approval.tiers):
         yield from _refs(("approval", "tiers", index, "levels"), tier.levels, levels, "approval levels")
     for level, ids in approval.approvers.items():
@@ -521,12 +563,15 @@ def _references(v: dict) -> Iterator[Tuple[Path, str]]:
                 yield ("approval", "cost_centres", code, "approvers"), (
                     f"no approver for level '{level}': name one here or under approval.approvers"
                 )
-    yield from _refs(("data_classification", "allowed"), v["data_classification"].allowed, classifications, "data classification levels")
+    yield from _refs(("data_classification", "allowed"), v["data_classification"].allowed, classifications,
+                     "data classification levels")
     yield from _refs(("payment", "allowed"), v["payment"].allowed, methods, "payment methods")
-    yield from _refs(("former_public_servant", "extra_approval"), v["former_public_servant"].extra_approval, levels, "approval levels")
+    yield from _refs(("former_public_servant", "extra_approval"), v["former_public_servant"].extra_approval, levels,
+                     "approval levels")
     for code, jurisdiction in v["tax"].jurisdictions.items():
         for index, rate in enumerate(jurisdiction.rates):
-            yield from _ref(("tax", "jurisdictions", code, "rates", index, "kind"), rate.kind, v["tax"].kinds, "tax kinds")
+            yield from _ref(("tax", "jurisdictions", code, "rates", index, "kind"), rate.kind, v["tax"].kinds,
+                            "tax kinds")
     for key, requirement in v["requirements"].items():
         if requirement.field not in REQUEST_FIELDS:
             yield ("requirements", key, "field"), (
@@ -538,7 +583,8 @@ def _references(v: dict) -> Iterator[Tuple[Path, str]]:
             yield from _ref(at + ("standing_offer",), category.standing_offer, v["standing_offers"], "standing offers")
         yield from _refs(at + ("requires",), category.requires, v["requirements"], "requirements")
         yield from _refs(at + ("extra_approval",), category.extra_approval, levels, "approval levels")
-        yield from _refs(at + ("data_classifications",), category.data_classifications or [], classifications, "data classification levels")
+        yield from _refs(at + ("data_classifications",), category.data_classifications or [], classifications,
+                         "data classification levels")
         yield from _refs(at + ("payment_methods",), category.payment_methods or [], methods, "payment methods")
         for language in category.synonyms:
             if language not in v["pack"].languages:
@@ -576,7 +622,7 @@ def _texts(node: object, path: Path) -> Iterator[Tuple[Path, LocalText]]:
             yield from _texts(value, path + (index,))
 
 
-def _all_keys(model: type, seen: set) -> Iterator[str]:
+def _all_keys(model: Type[BaseModel], seen: set) -> Iterator[str]:
     if model in seen:
         return
     seen.add(model)

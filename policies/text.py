@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Type, TypeVar
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
@@ -17,6 +17,9 @@ DEFAULT = "*"
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
+_Text = TypeVar("_Text", bound="LocalText")
+
+
 class LocalText(dict):
     """A text in one or more languages, e.g. {"en": "Travel", "fr": "Voyages"}."""
 
@@ -25,7 +28,7 @@ class LocalText(dict):
         yield cls.validate
 
     @classmethod
-    def validate(cls, value: object) -> "LocalText":
+    def validate(cls: Type[_Text], value: object) -> _Text:
         if isinstance(value, str):
             if not value.strip():
                 raise ValueError("the text is empty")

@@ -14,7 +14,7 @@ It knows nothing of the bot: only Slack's side of the protocol.
 from .connection import AppConnection, AppProblem
 from .deliver import ACK_DEADLINE, Deliverer, Delivery, sign
 from .webapi import METHODS, SlackError, StandIn
-from .workspace import (ApiCall, Channel, Ephemeral, Message, NotFound, User, View, Workspace)
+from .workspace import ApiCall, Channel, Ephemeral, Message, NotFound, User, View, Workspace
 
 __all__ = [
     "ACK_DEADLINE", "ApiCall", "AppConnection", "AppProblem", "Channel", "Deliverer", "Delivery", "Ephemeral",

@@ -32,8 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import urlencode
 
 from .blocks import fill_ids, find_element
-from .workspace import (APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Ephemeral, Message, NotFound, View,
-                        Workspace)
+from .workspace import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Ephemeral, Message, NotFound, View, Workspace
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for the app's acknowledgement
 FORM = "application/x-www-form-urlencoded"
@@ -219,6 +218,7 @@ class Deliverer:
                 raise ValueError("block_action needs a message or a view")
             is_ephemeral = isinstance(message, Ephemeral) or (isinstance(message, dict)
                                                               and message.get("subtype") == "ephemeral")
+            channel_id: Optional[str]
             if isinstance(message, (Message, Ephemeral)):
                 channel_id = message.channel
                 message_dict = message.to_slack() if isinstance(message, Ephemeral) else \
@@ -429,7 +429,7 @@ class Deliverer:
             try:
                 channel = self.workspace.channel(ref)
             except NotFound:
-                raise ValueError(f"no channel {ref!r} in the workspace")
+                raise ValueError(f"no channel {ref!r} in the workspace") from None
             if channel.is_im:
                 return channel.id, "im"
             return channel.id, "group" if channel.is_private else "channel"

@@ -109,7 +109,7 @@ class BrowserUi:
                 try:
                     args = json.loads(body.decode("utf-8") or "{}")
                 except ValueError:
-                    raise Refused(400, "the request is not JSON")
+                    raise Refused(400, "the request is not JSON") from None
                 if not isinstance(args, dict):
                     raise Refused(400, "the request is not a JSON object")
                 return 200, dict(SECURITY_HEADERS), {"ok": True, **self._posts[name](args)}
@@ -240,7 +240,8 @@ class BrowserUi:
         if not action_id:
             raise Refused(400, "which element? (action_id)")
         answer = args.get("value")
-        seen = args.get("element") if isinstance(args.get("element"), dict) else {}
+        shown = args.get("element")
+        seen = shown if isinstance(shown, dict) else {}
         if args.get("view_id"):
             view = self._view_of(user, str(args["view_id"]))
             blocks = view.definition.get("blocks") or []
@@ -252,7 +253,8 @@ class BrowserUi:
                 with ws.lock:
                     view.state.setdefault(block["block_id"], {})[action_id] = copy.deepcopy(extra)
                     ws.changed()
-                if block.get("type") == "input" and not (element.get("dispatch_action") or block.get("dispatch_action")):
+                if block.get("type") == "input" \
+                        and not (element.get("dispatch_action") or block.get("dispatch_action")):
                     return {"delivered": None}  # an input's value waits for Submit, as in Slack
             fields = {k: v for k, v in (extra or {}).items() if k != "type"}
             self._send(lambda d: d.block_action(user, action_id=action_id, block_id=block["block_id"],
@@ -277,7 +279,8 @@ class BrowserUi:
         ws = self.ws
         user = self._person(args.get("user"))
         view = self._view_of(user, str(args.get("view_id") or ""), modal=True)
-        given = args.get("values") if isinstance(args.get("values"), dict) else {}
+        typed = args.get("values")
+        given = typed if isinstance(typed, dict) else {}
         blocks = view.definition.get("blocks") or []
         values: Dict[str, Dict[str, Any]] = {}
         problems: Dict[str, str] = {}
@@ -350,7 +353,7 @@ class BrowserUi:
         try:
             channel = self.ws.channel(str(ref or ""))
         except NotFound:
-            raise Refused(404, f"no channel {str(ref or '')[:80]!r}")
+            raise Refused(404, f"no channel {str(ref or '')[:80]!r}") from None
         if channel.is_im and channel.user != user or not channel.is_im and user not in channel.members:
             raise Refused(403, "that conversation is not one of yours")
         return channel
@@ -363,7 +366,7 @@ class BrowserUi:
             try:
                 return self.ws.message(channel.id, ts)
             except NotFound:
-                raise Refused(404, "that message is gone")
+                raise Refused(404, "that message is gone") from None
 
     def _view_of(self, user: str, view_id: str, modal: bool = False) -> View:
         with self.ws.lock:
@@ -428,7 +431,7 @@ def _number(value: Optional[str], kind: type, name: str):
     try:
         return kind(value)
     except ValueError:
-        raise Refused(400, f"{name} must be a number")
+        raise Refused(400, f"{name} must be a number") from None
 
 
 def _ts_key(ts: str) -> Tuple[int, int]:

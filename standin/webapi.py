@@ -70,7 +70,7 @@ def _json_arg(args: Dict[str, Any], key: str, error: str) -> Any:
         try:
             return json.loads(value)
         except ValueError:
-            raise SlackError(error, [f"[ERROR] failed to parse {key} as JSON"])
+            raise SlackError(error, [f"[ERROR] failed to parse {key} as JSON"]) from None
     return value
 
 
@@ -97,7 +97,7 @@ def _channel(ws: Workspace, ref: Any):
     try:
         return ws.channel(str(ref))
     except NotFound as exc:
-        raise SlackError(exc.error)
+        raise SlackError(exc.error) from None
 
 
 # -- auth, users, conversations -------------------------------------------------------------------
@@ -114,7 +114,7 @@ def users_info(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[str, An
     try:
         user = ws.user(str(args.get("user") or ""))
     except NotFound as exc:
-        raise SlackError(exc.error)
+        raise SlackError(exc.error) from None
     return {"user": user.to_slack(ws.team_id, include_locale=_flag(args.get("include_locale")))}
 
 
@@ -182,7 +182,7 @@ def _callers_message(ws: Workspace, args: Dict[str, Any], caller: str, refusal: 
     try:
         message = ws.message(channel.id, ts)
     except NotFound as exc:
-        raise SlackError(exc.error)
+        raise SlackError(exc.error) from None
     if message.user != caller:
         raise SlackError(refusal)
     return channel, ts
@@ -225,7 +225,7 @@ def chat_get_permalink(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict
     try:
         ws.message(channel.id, ts)
     except NotFound as exc:
-        raise SlackError(exc.error)
+        raise SlackError(exc.error) from None
     return {"channel": channel.id,
             "permalink": f"https://{ws.team_domain}.slack.com/archives/{channel.id}/p{ts.replace('.', '')}"}
 
@@ -258,7 +258,7 @@ def _trigger(ws: Workspace, args: Dict[str, Any]):
     try:
         return ws.exchange_trigger(args.get("trigger_id"))
     except NotFound as exc:
-        raise SlackError(exc.error)
+        raise SlackError(exc.error) from None
 
 
 @method("views.open")
@@ -297,7 +297,7 @@ def views_update(ws: Workspace, args: Dict[str, Any], caller: str) -> Dict[str, 
         try:
             view = ws.view_by_external_id(str(args["external_id"]))
         except NotFound as exc:
-            raise SlackError(exc.error)
+            raise SlackError(exc.error) from None
     else:
         raise SlackError("invalid_arguments", ["[ERROR] view_id or external_id is required"])
     definition = _view_arg(args, view.type)
@@ -354,6 +354,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _route(self) -> None:
         parts = urlsplit(self.path)
         standin = self.server.standin
+        status: int
+        headers: Dict[str, str]
+        body: Any  # text or JSON (see _send)
         try:
             if parts.path == "/health":
                 status, headers, body = 200, {}, "ok"
@@ -370,7 +373,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 status, headers, body = 404, {}, {"ok": False, "error": "not_found"}
         except _BadBody as exc:
             status, headers, body = 200, {}, {"ok": False, "error": exc.error}
-        except Exception as exc:  # a bug in the stand-in: answer as Slack does when it breaks
+        except Exception as exc:  # noqa: BLE001 - a bug in the stand-in: answer as Slack does when it breaks
             self.log_error("stand-in failure on %s: %r", self.path, exc)
             status, headers, body = 500, {}, {"ok": False, "error": "internal_error"}
         self._send(status, headers, body)
@@ -389,7 +392,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             try:
                 parsed = json.loads(text)
             except ValueError:
-                raise _BadBody("invalid_json")
+                raise _BadBody("invalid_json") from None
             if not isinstance(parsed, dict):
                 raise _BadBody("invalid_json")
             return parsed
@@ -554,6 +557,7 @@ class StandIn:
                 if hook.is_ephemeral:
                     ws.ephemerals = [e for e in ws.ephemerals if e.ts != hook.message_ts]
                 else:
+                    assert hook.channel, "a response_url for a message knows its channel"
                     try:
                         ws.delete(hook.channel, hook.message_ts)
                     except NotFound:
@@ -565,6 +569,7 @@ class StandIn:
                             ephemeral.text = text if text is not None else ephemeral.text
                             ephemeral.blocks = blocks
                 else:
+                    assert hook.channel, "a response_url for a message knows its channel"
                     try:
                         message = ws.message(hook.channel, hook.message_ts)
                     except NotFound:

@@ -592,5 +592,5 @@ def _tz_offset(tz: str) -> int:
 
         offset = datetime.now(ZoneInfo(tz)).utcoffset()
         return int(offset.total_seconds()) if offset else 0
-    except Exception:
+    except Exception:  # noqa: BLE001 - a zone name Python does not know: shown as UTC
         return 0

@@ -31,8 +31,16 @@ from .events import claim_event, release_event
 from .history import CardLogRow, SpendingRecord, card_log, spending_history
 from .lifecycle import TRANSITIONS, Status, check_transition
 from .migrate import current_revision, downgrade, upgrade
-from .models import (AuditEntry, AuditHead, Base, Decision, PolicyVersion, ProcessedEvent, PurchaseRequest,
-                     UserPreference)
+from .models import (
+    AuditEntry,
+    AuditHead,
+    Base,
+    Decision,
+    PolicyVersion,
+    ProcessedEvent,
+    PurchaseRequest,
+    UserPreference,
+)
 from .policy_versions import record_policy_version
 from .preferences import get_language, set_language
 from .requests import (

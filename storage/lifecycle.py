@@ -3,7 +3,7 @@ changes are allowed. Every status change in storage goes through
 check_transition()."""
 
 from enum import Enum
-from typing import Mapping, FrozenSet, Union
+from typing import FrozenSet, Mapping, Union
 
 from .errors import InvalidTransition
 

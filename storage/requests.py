@@ -7,7 +7,8 @@ changing anything when the change is not allowed.
 """
 
 from datetime import date
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from decimal import Decimal
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ def _text(name: str, value: Any, *, allow_empty: bool = False) -> str:
     return value
 
 
-def _amounts(subtotal: MoneyInput, tax: MoneyInput, total: MoneyInput):
+def _amounts(subtotal: MoneyInput, tax: MoneyInput, total: MoneyInput) -> Tuple[Decimal, Decimal, Decimal]:
     subtotal, tax, total = to_money(subtotal), to_money(tax), to_money(total)
     if subtotal < 0 or tax < 0:
         raise ValueError("subtotal and tax cannot be negative")
@@ -360,7 +361,7 @@ def set_approval_post(session: Session, request_id: int, *, channel: str, ts: st
 
 def route_members(route: Sequence[Dict[str, Any]]) -> set:
     """Everyone on the route: approvers, delegates and escalation people of every step."""
-    members = set()
+    members: Set[str] = set()
     for step in route or []:
         members.update(step.get("approvers") or [])
         members.update(step.get("delegates") or [])

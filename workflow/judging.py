@@ -24,7 +24,8 @@ def spending_for(session: Session, policy: LoadedPolicy, request: PurchaseReques
                                        exclude_request_id=exclude_request_id)
     if card:
         records += storage.spending_history(session, cost_centre=request.cost_centre, since=since, until=until,
-                                            card_id=card_of(policy.rules, request.cost_centre, request.card_id), exclude_request_id=exclude_request_id)
+                                            card_id=card_of(policy.rules, request.cost_centre, request.card_id),
+                                            exclude_request_id=exclude_request_id)
     return list({record.request_id: record for record in records}.values())
 
 

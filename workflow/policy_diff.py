@@ -202,6 +202,7 @@ def _history_as_of(policy: LoadedPolicy, request, req: storage.PurchaseRequest,
             day = other.created_at.date()
         if not since <= day <= until:
             continue
+        assert other.reference is not None  # a stored request has its reference
         records.append(storage.SpendingRecord(
             request_id=other.id, reference=other.reference, requester=other.requester,
             cost_centre=other.cost_centre, card_id=other.card_id, supplier=other.supplier,

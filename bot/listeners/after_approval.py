@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from ..delivery import (CERTIFY_RECEIPT, CHANGE_APPROVED, PURCHASE_MODAL, REPORT_PURCHASE, REPORT_RECEIPT,
-                        read_after_value)
 from ..approvals import BadButton
+from ..delivery import (
+    CERTIFY_RECEIPT,
+    CHANGE_APPROVED,
+    PURCHASE_MODAL,
+    REPORT_PURCHASE,
+    REPORT_RECEIPT,
+    read_after_value,
+)
 from .clicks import team_of, where
 
 

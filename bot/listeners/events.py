@@ -24,7 +24,7 @@ def register(app: App, services) -> None:
                 # A read: on SQLite it does not hold the write lock while the view is built.
                 session.connection(execution_options={"sqlite_begin": "DEFERRED"})
                 view = home_view(session, policy, user, language)
-        except Exception:  # noqa: BLE001 - the database (or policy) is down: say so rather than show nothing
+        except Exception:  # the database (or policy) is down: say so rather than show nothing
             log.exception("the Home tab of %s could not be built", user)
             view = unavailable_view(language)
         try:

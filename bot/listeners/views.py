@@ -12,7 +12,8 @@ from ..texts import plain
 def register(app: App, services) -> None:
     @app.view(REASON_MODAL)
     def reason_given(ack, body, view, client):
-        reason = ((view.get("state", {}).get("values", {}).get("reason", {}).get("reason", {}) or {}).get("value") or "").strip()
+        values = view.get("state", {}).get("values", {})
+        reason = ((values.get("reason", {}).get("reason", {}) or {}).get("value") or "").strip()
         if not reason:
             language = services.languages.of(body["user"]["id"], client)
             ack(response_action="errors", errors={"reason": plain("reason.missing", language)})
@@ -22,8 +23,9 @@ def register(app: App, services) -> None:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
             meta = {}
-        picked = (view.get("state", {}).get("values", {}).get("fields", {}).get("fields", {}) or {}).get("selected_options") or []
+        picked = (values.get("fields", {}).get("fields", {}) or {}).get("selected_options") or []
         fields = [option.get("value") for option in picked if option.get("value") in REVISABLE]
+        outcome = meta.get("outcome")
         services.approvals.decide(client, user=body["user"]["id"], value=meta.get("value"),
-                                  outcome=meta.get("outcome") if meta.get("outcome") in ("rejected", "changes_requested") else "rejected",
+                                  outcome=outcome if outcome in ("rejected", "changes_requested") else "rejected",
                                   channel=meta.get("channel"), message_ts=meta.get("ts"), reason=reason, fields=fields)

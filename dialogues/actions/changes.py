@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, List, Optional, Text
+from typing import Any, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -20,7 +20,7 @@ VALUE_ENTITIES = {"item": "item", "supplier": "supplier", "amount": "unit_price"
 def field_named(text: Any) -> Optional[str]:
     """The answer a phrase names ("the vendor", "date", "how many"), from fields.yml's words."""
     said = f" {answers.folded(str(text or ''))} "
-    best = (0, None)
+    best: Tuple[int, Optional[str]] = (0, None)
     for slot, entry in services.fields().items():
         if slot not in ANSWER_SLOTS:
             continue

@@ -18,12 +18,21 @@ from policies.facts import in_force
 from .. import answers, services
 from ..draft import requester_of, slot_of
 from ..wording import say
-from .common import (approver_names, clear_answers, entity_values, field_label, has_answers, language_of,
-                     latest_intent, latest_text)
+from .common import (
+    approver_names,
+    clear_answers,
+    entity_values,
+    field_label,
+    has_answers,
+    language_of,
+    latest_intent,
+    latest_text,
+)
 
 log = logging.getLogger(__name__)
 
-BLOCK_WORDS = ("block", "not allowed", "refus", "can't", "cannot", "can not", "stopped", "wrong", "bloqu", "interdit", "pourquoi pas")
+BLOCK_WORDS = ("block", "not allowed", "refus", "can't", "cannot", "can not", "stopped", "wrong", "bloqu", "interdit",
+               "pourquoi pas")
 
 
 class ActionExplain(Action):
@@ -49,8 +58,8 @@ class ActionExplain(Action):
             requirement = next((r for r in policy.rules.requirements.values() if slot_of(r.field) == requested), None)
             if requirement is not None:
                 reason = requirement.message.get_text(language, policy.rules.pack.default_language)
-                dispatcher.utter_message(response="utter_explain_requirement", reason=reason,
-                                         source=requirement.source.get_text(language, policy.rules.pack.default_language))
+                source = requirement.source.get_text(language, policy.rules.pack.default_language)
+                dispatcher.utter_message(response="utter_explain_requirement", reason=reason, source=source)
                 return []
             if entry is not None:
                 dispatcher.utter_message(response="utter_explain_question",
@@ -80,7 +89,8 @@ class ActionCheckStatus(Action):
                 rows = []
                 for req in requests:
                     waiting = ""
-                    if req.status == storage.Status.SUBMITTED.value and req.route and req.approval_step < len(req.route):
+                    if req.status == storage.Status.SUBMITTED.value and req.route \
+                            and req.approval_step < len(req.route):
                         step = req.route[req.approval_step]
                         waiting = say("status_waiting_for", language,
                                       names=approver_names(policy, step.get("approvers", []), language))
@@ -132,24 +142,31 @@ class ActionCanIBuy(Action):
             if not items:
                 dispatcher.utter_message(response="utter_can_i_buy_limits", limit=limit_text, monthly=monthly_text)
                 return []
-            allowed = ", ".join(c.name.get_text(language, default) for c in rules.categories.values() if c.status == "allowed")
-            dispatcher.utter_message(response="utter_can_i_buy_unknown", item=answers.clean(thing)[:80], allowed=allowed)
+            allowed = ", ".join(c.name.get_text(language, default) for c in rules.categories.values()
+                                if c.status == "allowed")
+            dispatcher.utter_message(response="utter_can_i_buy_unknown", item=answers.clean(thing)[:80],
+                                     allowed=allowed)
             return []
         category = rules.categories[category_id]
         name = category.name.get_text(language, default)
         if category.status == "banned":
-            message = f"{category.reason.get_text(language, default)} {category.alternative.get_text(language, default)}"
+            assert category.reason and category.alternative  # the schema requires both of a banned category
+            message = (f"{category.reason.get_text(language, default)} "
+                       f"{category.alternative.get_text(language, default)}")
             dispatcher.utter_message(response="utter_can_i_buy_no", category=name, message=message,
                                      source=category.source.get_text(language, default))
         elif category.status == "standing_offer":
+            assert category.standing_offer  # the schema requires it of the status standing_offer
             offer = rules.standing_offers[category.standing_offer]
             message = f"{offer.name.get_text(language, default)}. {offer.how_to_order.get_text(language, default)}"
             dispatcher.utter_message(response="utter_can_i_buy_standing_offer", category=name, message=message,
                                      source=offer.source.get_text(language, default))
         else:
-            cap = category.max_total if category.max_total is not None and (limit is None or category.max_total < limit.amount) else None
+            cap = category.max_total if category.max_total is not None \
+                and (limit is None or category.max_total < limit.amount) else None
             cap_text = format_money(cap, currency=rules.pack.currency, locale=locale) if cap is not None else limit_text
-            dispatcher.utter_message(response="utter_can_i_buy_yes", category=name, limit=cap_text, monthly=monthly_text)
+            dispatcher.utter_message(response="utter_can_i_buy_yes", category=name, limit=cap_text,
+                                     monthly=monthly_text)
         return []
 
 

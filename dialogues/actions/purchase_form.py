@@ -79,7 +79,8 @@ class ValidatePurchaseForm(FormValidationAction):
             try:
                 draft.values[slot] = events[slot] = draft.read(slot, raw, intent)
                 if slot in changed:
-                    dispatcher.utter_message(response="utter_changing_to", field_label=field_label(slot, draft.policy, draft.language),
+                    dispatcher.utter_message(response="utter_changing_to",
+                                             field_label=field_label(slot, draft.policy, draft.language),
                                              value=answers.clean(raw)[:200])
             except AnswerError as problem:
                 events[slot] = None
@@ -91,7 +92,8 @@ class ValidatePurchaseForm(FormValidationAction):
             guess = answers.guess_category(draft.values["item"], draft.policy)
             if guess:
                 draft.values["category"] = events["category"] = guess
-                name = draft.policy.rules.categories[guess].name.get_text(draft.language, draft.policy.rules.pack.default_language)
+                name = draft.policy.rules.categories[guess].name.get_text(draft.language,
+                                                                          draft.policy.rules.pack.default_language)
                 dispatcher.utter_message(response="utter_category_guessed", category_name=name)
 
         if CONFIRM in new:
@@ -111,7 +113,8 @@ class ValidatePurchaseForm(FormValidationAction):
         except AnswerError:
             slot = field_named(raw)
             if slot:
-                dispatcher.utter_message(response="utter_changing", field_label=field_label(slot, draft.policy, draft.language))
+                dispatcher.utter_message(response="utter_changing",
+                                         field_label=field_label(slot, draft.policy, draft.language))
                 return {CONFIRM: None, slot: None}
         ask_which(dispatcher, draft)
         return {CONFIRM: None}

@@ -6,9 +6,9 @@ these questions with no change to the dialogue.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from datetime import date
 from decimal import Decimal
-from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from babel.dates import format_date
@@ -182,7 +182,7 @@ class AskConfirmSubmit(Action):
             log.exception("summary without the database")
             dispatcher.utter_message(response="utter_checks_unavailable")
             return [SlotSet("requested_slot", None)]
-        except Exception:  # noqa: BLE001 - an answer that no longer reads is asked again at submission
+        except Exception:  # an answer that no longer reads is asked again at submission
             log.exception("summary could not be evaluated")
             evaluation = None
         dispatcher.utter_message(response="utter_summary", **summary_values(draft, evaluation))

@@ -64,7 +64,8 @@ class ActionStartRevision(Action):
             dispatcher.utter_message(response="utter_revision_not_possible", reference=reference,
                                      why=say("revision_status", language, status=status_name(status, language)))
             return []
-        named = [v for value in entity_values(tracker, "fields") for v in (value if isinstance(value, list) else [value])]
+        named = [v for value in entity_values(tracker, "fields")
+                 for v in (value if isinstance(value, list) else [value])]
         revisit = [slot_of(f) for f in (named or asked) if slot_of(f) in ANSWER_SLOTS]
         slots = slots_from_answers(stored)
         for slot in revisit:

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 import storage
-from workflow import BlockedRequest, judge, record, revise
 from policies import BLOCK, RequestError
+from workflow import BlockedRequest, judge, record, revise
 
 from .. import services
 from ..answers import amount_reason
@@ -50,7 +50,7 @@ class ActionSubmitPurchase(Action):
         if tracker.get_slot(CONFIRM) is not True:
             return self._back_to_form([CONFIRM])
         revising = tracker.get_slot("revising") or None
-        changes = None
+        changes: Dict[str, List[Any]] = {}  # what a revision changed
         try:
             with services.sessions().begin() as session:
                 request, evaluation = judge(session, draft.policy, draft.request_data(), draft.today, draft.language,

@@ -10,12 +10,14 @@ def allowed(facts: Facts):
     if category.status == "allowed":
         return []
     if category.status == "banned":
+        assert category.reason and category.alternative  # the schema requires both of a banned category
         return [
             facts.finding(
                 "category.allowed", BLOCK, "category_banned", category.source, field="category",
                 reason=facts.text(category.reason), alternative=facts.text(category.alternative),
             )
         ]
+    assert category.standing_offer  # the schema requires it of the status standing_offer
     offer = facts.rules.standing_offers[category.standing_offer]
     return [
         facts.finding(

@@ -10,7 +10,8 @@ def proactive_disclosure(facts: Facts):
     rule = facts.rules.proactive_disclosure
     if facts.total <= rule.threshold:
         return []
-    return [facts.finding("disclosure.proactive", INFO, "proactive_disclosure", rule.source, threshold=facts.money(rule.threshold))]
+    return [facts.finding("disclosure.proactive", INFO, "proactive_disclosure", rule.source,
+                          threshold=facts.money(rule.threshold))]
 
 
 def indigenous_business(facts: Facts):

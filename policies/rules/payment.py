@@ -18,5 +18,6 @@ def method(facts: Facts):
             )
         ]
     if rule.methods[chosen].reason_required and not facts.request.payment_reason:
-        return [facts.finding("payment.method", BLOCK, "payment_reason_missing", rule.source, field="payment_reason", method=name)]
+        return [facts.finding("payment.method", BLOCK, "payment_reason_missing", rule.source, field="payment_reason",
+                              method=name)]
     return []

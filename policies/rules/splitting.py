@@ -7,12 +7,13 @@ import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 
 from rapidfuzz import fuzz
 
 from ..evaluation import BLOCK, WARN
-from ..facts import Facts, PastPurchase, in_force
+from ..facts import Facts, Purchase, in_force
+
 
 def _plain(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold())
@@ -43,17 +44,17 @@ def is_same_supplier(a: str, b: str, threshold: int, ignore_words: Iterable[str]
     return key_a == key_b or fuzz.token_set_ratio(key_a, key_b) >= threshold
 
 
-def _recent(facts: Facts, days: int) -> List[PastPurchase]:
+def _recent(facts: Facts, days: int) -> List[Purchase]:
     since = facts.on - timedelta(days=days)
     return [r for r in facts.history if r.cost_centre == facts.request.cost_centre and since <= r.on <= facts.on]
 
 
-def _from_supplier(facts: Facts, days: int) -> List[PastPurchase]:
+def _from_supplier(facts: Facts, days: int) -> List[Purchase]:
     since = facts.on - timedelta(days=days)
     return [r for r in _supplier_history(facts) if since <= r.on]
 
 
-def _supplier_history(facts: Facts) -> List[PastPurchase]:
+def _supplier_history(facts: Facts) -> List[Purchase]:
     """This cost centre's purchases from the request's supplier, over the longest window; the
     fuzzy name match runs once per record, however many rules ask."""
     if "supplier_history" not in facts.memo:
@@ -62,12 +63,13 @@ def _supplier_history(facts: Facts) -> List[PastPurchase]:
         facts.memo["supplier_history"] = [
             r
             for r in _recent(facts, longest)
-            if is_same_supplier(r.supplier, facts.request.supplier, rule.supplier_similarity, rule.supplier_ignore_words)
+            if is_same_supplier(r.supplier, facts.request.supplier, rule.supplier_similarity,
+                                rule.supplier_ignore_words)
         ]
     return facts.memo["supplier_history"]
 
 
-def _same_need(facts: Facts) -> List[PastPurchase]:
+def _same_need(facts: Facts) -> List[Purchase]:
     rule = facts.rules.splitting
     wanted = facts.request.description.casefold()
     return [
@@ -78,11 +80,11 @@ def _same_need(facts: Facts) -> List[PastPurchase]:
     ]
 
 
-def _total(records: List[PastPurchase]) -> Decimal:
+def _total(records: List[Purchase]) -> Decimal:
     return sum((r.total for r in records), Decimal("0.00"))
 
 
-def _past_limit(facts: Facts, records: List[PastPurchase]):
+def _past_limit(facts: Facts, records: List[Purchase]):
     """(combined, limit) when these purchases and this one add up past the transaction limit."""
     limit = in_force(facts.rules.limits.per_transaction.amounts, facts.on)
     combined = _total(records) + facts.total
@@ -91,7 +93,7 @@ def _past_limit(facts: Facts, records: List[PastPurchase]):
     return combined, limit
 
 
-def _over_limit(facts: Facts, rule_id: str, key: str, field: str, records: List[PastPurchase]):
+def _over_limit(facts: Facts, rule_id: str, key: str, field: str, records: List[Purchase]):
     over = _past_limit(facts, records)
     if over is None:
         return []
@@ -125,7 +127,8 @@ def attestation(facts: Facts):
     records = _from_supplier(facts, rule.window_days)
     if not records:
         return None
-    values = dict(window_days=rule.window_days, purchases=facts.purchases(records), count=len(records))
+    values: Dict[str, Any] = dict(window_days=rule.window_days, purchases=facts.purchases(records),
+                                  count=len(records))
     data = {"purchases": [r.reference for r in records]}
     if facts.request.attest_standalone is True:
         return [facts.finding("splitting.attestation", WARN, "split_attested", rule.source, data=data, **values)]
@@ -142,7 +145,8 @@ def sole_sourcing(facts: Facts):
     records = _from_supplier(facts, rule.window_days)
     findings = []
     kind = facts.category.kind
-    same_kind = [r for r in records if r.category in facts.rules.categories and facts.rules.categories[r.category].kind == kind]
+    same_kind = [r for r in records
+                 if r.category in facts.rules.categories and facts.rules.categories[r.category].kind == kind]
     combined = _total(same_kind) + facts.total
     if kind in rule.max_total and combined > rule.max_total[kind]:
         findings.append(

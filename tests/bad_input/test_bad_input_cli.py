@@ -70,12 +70,13 @@ def test_every_field_refuses_what_it_cannot_hold(evaluate, field):
 
 @pytest.mark.parametrize("hostile", AMOUNTS + VALUES, ids=ids(AMOUNTS + VALUES))
 def test_prices_and_quantities(evaluate, hostile):
-    for field, whole in (("unit_price", False), ("quantity", True)):
+    for field, _whole in (("unit_price", False), ("quantity", True)):
         result = evaluate(with_value(field, hostile.value))
         reads = AMOUNT_READS.get(hostile.id)
         if reads is not None:
             out = json.loads(result.stdout)
-            unit, quantity = (reads, EXAMPLE["quantity"]) if field == "unit_price" else (Decimal(EXAMPLE["unit_price"]), int(reads))
+            unit, quantity = (reads, EXAMPLE["quantity"]) if field == "unit_price" \
+                else (Decimal(EXAMPLE["unit_price"]), int(reads))
             assert Decimal(out["subtotal"]) == unit * quantity
         else:
             refused_naming(result, field)
@@ -123,7 +124,8 @@ BODIES = {
     "half-json": (b'{"a":', "not valid JSON"),
     "trailing-garbage": (json.dumps(EXAMPLE).encode() + b"garbage", "not valid JSON"),
     "bom": (b"\xef\xbb\xbf" + json.dumps(EXAMPLE).encode(), "not valid JSON"),
-    "latin-1": (json.dumps({**EXAMPLE, "supplier": "Bureau en Gros"}).encode().replace(b"en Gros", b"\xe9"), "not UTF-8"),
+    "latin-1": (json.dumps({**EXAMPLE, "supplier": "Bureau en Gros"}).encode().replace(b"en Gros", b"\xe9"),
+                "not UTF-8"),
     "utf-16": (json.dumps(EXAMPLE).encode("utf-16"), "not UTF-8"),
     "nested-too-deep": (b"[" * 100_000, "nested too deeply"),
     "number-too-long": (b'{"quantity": ' + b"9" * 5_000 + b"}", "too long"),

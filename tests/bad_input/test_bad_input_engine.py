@@ -11,8 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from dialogues.answers import AnswerError, choose, guess_category, province_options, read_amount, read_date, \
-    read_quantity, read_yes_no
+from dialogues.answers import (
+    AnswerError,
+    choose,
+    guess_category,
+    province_options,
+    read_amount,
+    read_date,
+    read_quantity,
+    read_yes_no,
+)
 from policies import RequestError, load_policy
 from policies.request import REQUEST_FIELDS, parse_request
 
@@ -82,7 +90,8 @@ def test_impossible_dates_are_refused_or_read_as_the_past(hostile):
 
 @pytest.mark.parametrize("hostile", ALL, ids=ids(ALL))
 def test_every_reader_takes_the_whole_corpus(policy, hostile):
-    for read in (read_amount, read_quantity, lambda t: read_date(t, TODAY), lambda t: read_yes_no(t, allow_unknown=True)):
+    for read in (read_amount, read_quantity, lambda t: read_date(t, TODAY),
+                 lambda t: read_yes_no(t, allow_unknown=True)):
         try:
             value = read(hostile.value)
         except AnswerError as refused:

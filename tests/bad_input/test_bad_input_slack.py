@@ -16,10 +16,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from corpus import FORGED_BUTTONS, STRINGS, ids
 from faults_kit import new_requester, requests_of, sql
 from slack_kit import APPROVALS, MANAGER, buttons_of, text_of
-
-from corpus import FORGED_BUTTONS, STRINGS, ids
 
 pytestmark = pytest.mark.postgres
 
@@ -35,7 +34,8 @@ def shown(messages) -> str:
 def assert_inert(messages, context) -> None:
     said = shown(messages)
     assert not LIVE.search(said), (context, LIVE.search(said))
-    assert not [ch for ch in text_of(messages) if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf")], context
+    assert not [ch for ch in text_of(messages)
+                if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf")], context
 
 
 def signed_post(product, body: str, content_type: str = FORM):
@@ -73,7 +73,8 @@ def click_payload(product, user: str, channel: str, action_id: str, value, ts=No
 
 
 def audit_by(product, user: str):
-    return sql(product.database_url, "SELECT action, request_id, data FROM audit_log WHERE actor = :u ORDER BY id", u=user)
+    return sql(product.database_url, "SELECT action, request_id, data FROM audit_log WHERE actor = :u ORDER BY id",
+               u=user)
 
 
 def still_answers(product) -> None:
@@ -92,7 +93,7 @@ def test_every_hostile_text_as_a_dm_is_answered_and_inert(product):
         return product.deliver.message(people[hostile.id], dms[hostile.id], hostile.value)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        deliveries = dict(zip(ids(STRINGS), pool.map(send, STRINGS)))
+        deliveries = dict(zip(ids(STRINGS), pool.map(send, STRINGS), strict=True))
     assert {key: d.status for key, d in deliveries.items() if d.status != 200} == {}
     assert all(d.acked_in_time for d in deliveries.values())
     for hostile in STRINGS:
@@ -106,7 +107,8 @@ def test_every_hostile_text_as_a_dm_is_answered_and_inert(product):
     # Nothing a first message says can submit anything.
     assert [r for user in people.values() for r in requests_of(product.database_url, user)] == []
     # Every post of the bot passed Slack's checks (the stand-in refuses invalid blocks).
-    refused = [c for c in product.workspace.calls("chat.postMessage") if c.args.get("channel") in dms.values() and not c.ok]
+    refused = [c for c in product.workspace.calls("chat.postMessage")
+               if c.args.get("channel") in dms.values() and not c.ok]
     assert refused == []
 
 
@@ -161,12 +163,13 @@ def test_forged_after_approval_buttons_are_refused_and_audited(product, action_i
         audited = len(audit_by(product, user))
         status, _ = interaction(product, click_payload(product, user, dm, action_id, forged.value))
         assert status == 200, forged.id
-        [(action, _, data)] = product.workspace.wait_for(lambda: audit_by(product, user)[audited:], timeout=10)
+        [(action, _, data)] = product.workspace.wait_for(lambda: audit_by(product, user)[audited:],  # noqa: B023 - waited for now
+                                                         timeout=10)
         assert action == audited_as and json.loads(data)["button"] == str(forged.value)[:500], forged.id
     # Each refusal is told to the clicker only (audited first, then told).
     told = product.workspace.wait_for(lambda: [*product.workspace.ephemerals_for(user, dm), *product.bot_messages(dm)]
-                                      if len(product.workspace.ephemerals_for(user, dm)) >= len(FORGED_BUTTONS) else None,
-                                      timeout=10)
+                                      if len(product.workspace.ephemerals_for(user, dm)) >= len(FORGED_BUTTONS)
+                                      else None, timeout=10)
     assert len(told) == len(FORGED_BUTTONS) and all("not made by microbuy" in t.text or "987654" in t.text or
                                                     "not found" in t.text.lower() for t in told), [t.text for t in told]
     assert not any(LIVE.search(t.text) for t in told)
@@ -238,7 +241,8 @@ def test_modals_submitted_without_their_state_or_metadata(product):
     assert status == 200 and set(json.loads(answer)["errors"]) == {"amount", "date"}
     # A reason given, but not the decision button it was for: refused and audited, nothing decided.
     with_reason = {"values": {"reason": {"reason": {"type": "plain_text_input", "value": "forged"}}}}
-    status, _ = interaction(product, {**base, "view": {**modal, "callback_id": "decision_reason", "state": with_reason}})
+    status, _ = interaction(product,
+                            {**base, "view": {**modal, "callback_id": "decision_reason", "state": with_reason}})
     assert status == 200
     rows = product.workspace.wait_for(lambda: audit_by(product, user), timeout=10)
     assert [(action, request) for action, request, _ in rows] == [("decision.refused", None)]
@@ -248,7 +252,8 @@ def test_modals_submitted_without_their_state_or_metadata(product):
 @pytest.mark.parametrize("body", [
     "payload=not%20json", "payload=%7B%22type%22%3A", "payload=", "nothing=here", "", "payload=null", "payload=%5B%5D",
     "payload=" + "%5B" * 100_000, "payload=%22block_actions%22",
-], ids=["not-json", "half-json", "empty-payload", "no-payload", "empty-body", "null", "list", "nested-too-deep", "string"])
+], ids=["not-json", "half-json", "empty-payload", "no-payload", "empty-body", "null", "list", "nested-too-deep",
+        "string"])
 def test_a_payload_that_is_not_json_is_refused_without_a_crash(product, body):
     status, answer = signed_post(product, body)
     assert 400 <= status < 500 or status == 200, (status, answer[:300])

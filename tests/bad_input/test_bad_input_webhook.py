@@ -10,10 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from corpus import ALL, AMOUNT_READS, SILENT_INTENTS, STRINGS, WIPING_COMMANDS
 from faults_kit import sql
 from rasa_stack import customs, sender, texts
-
-from corpus import ALL, AMOUNT_READS, SILENT_INTENTS, STRINGS, WIPING_COMMANDS
 
 pytestmark = pytest.mark.postgres
 

@@ -18,6 +18,7 @@ from standin import Deliverer, StandIn, Workspace
 
 from slack_kit import APPROVALS, SECRET, TODAY, Slack
 
+
 @pytest.fixture(scope="session")
 def bot_model():
     assert policy_nlu.main(["--check"]) == 0, "run: python -m dialogues.policy_nlu"

@@ -14,8 +14,8 @@ from sqlalchemy import select
 import storage
 from bot.approvals import Approvals
 from policies import load_policy
-from slack_kit import (APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase,
-                       text_of)
+
+from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase, text_of
 
 # The bot's "today" is the real date in the pack's time zone; a purchase two days ago is always valid.
 BOUGHT_ON = (datetime.now(ZoneInfo("America/Toronto")).date() - timedelta(days=2)).isoformat()
@@ -191,7 +191,8 @@ def test_paying_more_than_approved_is_refused_and_explained(slack):
     explained = text_of(slack.settle(requester_dm, before))
     assert "Not recorded" in explained and "must be approved" in explained and "back for approval" in explained
     unchanged = stored(slack, request_id)
-    assert unchanged.status == "approved" and unchanged.amount_paid is None and unchanged.approved_max_amount == approved_max
+    assert unchanged.status == "approved" and unchanged.amount_paid is None \
+        and unchanged.approved_max_amount == approved_max
     actions = audit_actions(slack, request_id)
     assert actions.count("purchase.refused") == 1 and "request.purchased" not in actions
     assert buttons_of(slack.workspace.message(approved_dm.channel, approved_dm.ts))  # still to do

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 import storage
 from bot.approvals import Approvals, button_value
-from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase, text_of
 from policies import load_policy
+
+from slack_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase, text_of
 
 
 def stored_request(slack, supplier: str):
@@ -142,7 +143,8 @@ def test_forged_and_stale_buttons_are_refused_and_audited(slack):
     for value in [button_value(request_id, 7, 0), "{\"r\": \"drop table\"}", "not json"]:
         before = len(slack.workspace.ephemerals_for(MANAGER, APPROVALS))
         slack.deliver.block_action(MANAGER, post, "approve", value)
-        slack.workspace.wait_for(lambda: len(slack.workspace.ephemerals_for(MANAGER, APPROVALS)) > before, timeout=10)
+        slack.workspace.wait_for(lambda: len(slack.workspace.ephemerals_for(MANAGER, APPROVALS)) > before,  # noqa: B023 - waited for now
+                                 timeout=10)
     assert decisions_for(slack, request_id) == 0
     assert audit_actions(slack, request_id).count("decision.refused") == 1  # the two forged ones name no request
 

@@ -1,8 +1,8 @@
 """HTTP mode's limits, tried over real sockets against the server `make_http_server` builds (with
-its production settings, but for a shorter deadline), serving a Bolt app that answers `/buy` with "pong" and asks the stand-in
-who it is: an oversized body, a missing length, a client that stalls or trickles, a flood of
-connections, and a forged signature on a body not worth parsing. After each, a normal signed
-request is still answered."""
+its production settings, but for a shorter deadline), serving a Bolt app that answers `/buy` with
+"pong" and asks the stand-in who it is: an oversized body, a missing length, a client that stalls
+or trickles, a flood of connections, and a forged signature on a body not worth parsing. After
+each, a normal signed request is still answered."""
 from __future__ import annotations
 
 import contextlib

@@ -7,11 +7,16 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.justification import (DEFAULT_TEMPLATE, TEMPLATE_ENV, JustificationError, localized_evaluation,
-                               render_justification)
+from bot.justification import (
+    DEFAULT_TEMPLATE,
+    TEMPLATE_ENV,
+    JustificationError,
+    localized_evaluation,
+    render_justification,
+)
 from bot.mrkdwn import escape
-from workflow.judging import judge, record
 from policies import DEFAULT_POLICY, load_policy
+from workflow.judging import judge, record
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "policies" / "examples"
@@ -150,7 +155,7 @@ def test_a_french_approver_reads_each_finding_and_its_source_in_french(tmp_path,
     finally:
         engine.dispose()
     assert len(french["findings"]) == len(english) >= 3
-    for stored_en, shown_fr in zip(english, french["findings"]):
+    for stored_en, shown_fr in zip(english, french["findings"], strict=True):
         assert shown_fr["source"] != stored_en["source"] and shown_fr["message"] != stored_en["message"]
         assert escape(shown_fr["source"]) in text and escape(stored_en["source"]) not in text
     disclosure = next(f for f in french["findings"] if f["rule"] == "supplier.former_public_servant")
@@ -183,7 +188,7 @@ def test_the_route_says_which_steps_are_decided_and_which_one_waits(stored, poli
     text = shown(render_justification({**fields, "status": status, "approval_step": step}, policy).blocks)
     lines = [line for line in text[text.index("*Approval route*"):].split("\n") if line[:2] in ("1.", "2.")]
     assert len(lines) == 2
-    for line, mark in zip(lines, marks):
+    for line, mark in zip(lines, marks, strict=True):
         shown_mark = ("_awaiting decision_" if "awaiting" in line else "decided" if line.endswith("decided")
                       else None)
         assert shown_mark == mark, (status, step, line)

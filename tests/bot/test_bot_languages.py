@@ -26,8 +26,16 @@ from policies import AmountError, load_policy, parse_amount
 from policies.money import REASONS
 from standin import StandIn, Workspace
 
-from slack_kit import (APPROVALS, FRENCH_REQUESTER, MANAGER, REQUESTER, buttons_of, store_request, submit_a_purchase,
-                       text_of)
+from slack_kit import (
+    APPROVALS,
+    FRENCH_REQUESTER,
+    MANAGER,
+    REQUESTER,
+    buttons_of,
+    store_request,
+    submit_a_purchase,
+    text_of,
+)
 
 US_POLICY = "policies/us-far.yml"
 
@@ -132,7 +140,8 @@ def test_a_persons_choice_beats_the_locale_and_takes_effect_at_once_everywhere(p
     assert preference(sessions, FRENCH_REQUESTER) == ("en", "app_home")
     # Slack's locale never overrides a choice, even after a day.
     with sessions.begin() as session:
-        session.execute(update(storage.UserPreference).values(updated_at=datetime.now(timezone.utc) - timedelta(days=3)))
+        session.execute(update(storage.UserPreference)
+                        .values(updated_at=datetime.now(timezone.utc) - timedelta(days=3)))
     assert Languages(sessions, lambda: policy).of(FRENCH_REQUESTER, client) == "en"
     assert preference(sessions, FRENCH_REQUESTER) == ("en", "app_home")
     assert languages.choose(FRENCH_REQUESTER, "fr", "conversation") and languages.of(FRENCH_REQUESTER, client) == "fr"
@@ -164,7 +173,8 @@ def test_a_changed_locale_is_followed_daily_while_no_choice_was_made(people):
     assert len(users_info_calls(workspace, MANAGER)) == 1
     now[0] += 24 * 3600 + 1
     with sessions.begin() as session:  # recorded a day ago
-        session.execute(update(storage.UserPreference).values(updated_at=datetime.now(timezone.utc) - timedelta(days=1, seconds=1)))
+        session.execute(update(storage.UserPreference)
+                        .values(updated_at=datetime.now(timezone.utc) - timedelta(days=1, seconds=1)))
     assert languages.of(MANAGER, client) == "fr"
     assert preference(sessions, MANAGER) == ("fr", "slack_locale")
 

@@ -124,7 +124,8 @@ def test_a_guests_click_on_approve_decides_nothing_and_the_approver_still_can(sl
     shown = refusals(slack.workspace, guest, APPROVALS)
     assert len(shown) == 1 and REFUSED in shown[0].lower()
     time.sleep(1.0)
-    assert rows(slack.database_url, "SELECT status FROM purchase_requests WHERE id = :r", r=request_id) == [("submitted",)]
+    assert rows(slack.database_url, "SELECT status FROM purchase_requests WHERE id = :r",
+                r=request_id) == [("submitted",)]
     assert rows(slack.database_url, "SELECT count(*) FROM decisions WHERE request_id = :r", r=request_id) == [(0,)]
     assert slack.workspace.message(APPROVALS, post.ts).edited is None  # the post is as it was
     assert footprint(slack.database_url, guest) == NOTHING

@@ -43,7 +43,8 @@ def test_a_question_with_buttons_becomes_one_message():
 
 
 def test_requester_text_in_rasa_replies_is_inert():
-    summary = ("*Supplier:* Evil \u202eCo\u202c " + " ".join(INJECTIONS) + "\n*Description:* &lt;b&gt; R&D\u2066x\u2069")
+    summary = ("*Supplier:* Evil \u202eCo\u202c " + " ".join(INJECTIONS)
+               + "\n*Description:* &lt;b&gt; R&D\u2066x\u2069")
     rendered = render_replies([reply(summary, [{"title": "Pick <!channel> & go", "payload": "yes"}])])
     [message] = rendered.messages
     shown = "\n".join(texts(message)) + message["text"] + elements(message)[0]["text"]["text"]
@@ -108,8 +109,10 @@ def test_a_payload_over_2000_characters_is_dropped_with_a_warning(caplog):
 
 
 def test_custom_payloads_are_returned_not_rendered():
-    submitted = {"type": "submitted", "request_id": 42, "reference": "MB-000042", "evaluation": {"outcome": "approval_required"}}
-    rendered = render_replies([reply("Submitted MB-000042."), reply(custom=submitted), reply(custom={"type": "error", "message": "x"})])
+    submitted = {"type": "submitted", "request_id": 42, "reference": "MB-000042",
+                 "evaluation": {"outcome": "approval_required"}}
+    rendered = render_replies([reply("Submitted MB-000042."), reply(custom=submitted),
+                               reply(custom={"type": "error", "message": "x"})])
     assert rendered.customs == [submitted, {"type": "error", "message": "x"}]
     [message] = rendered.messages
     assert texts(message) == ["Submitted MB-000042."]
@@ -154,7 +157,8 @@ def test_every_block_respects_slack_limits():
                 assert 0 < len(block["text"]["text"]) <= 3000
             else:
                 assert 1 <= len(block["elements"]) <= 25
-                assert all(len(e["text"]["text"]) <= 75 and re.fullmatch(r"p\d+", e["value"]) for e in block["elements"])
+                assert all(len(e["text"]["text"]) <= 75 and re.fullmatch(r"p\d+", e["value"])
+                           for e in block["elements"])
 
 
 def test_button_payload_reads_the_value_back():

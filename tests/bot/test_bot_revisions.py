@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from test_bot_flows import click
+
 import storage
 import workflow
 from bot.approvals import Approvals
-from policies import load_policy
 from bot.texts import plain
-from slack_kit import APPROVALS, MANAGER, REQUESTER, buttons_of, store_request, text_of
+from policies import load_policy
 
-from test_bot_flows import click
+from slack_kit import APPROVALS, MANAGER, REQUESTER, buttons_of, store_request, text_of
 
 
 def _revise(sessions, policy, request_id, **changes):

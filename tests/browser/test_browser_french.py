@@ -23,7 +23,8 @@ def test_a_french_purchase_approved_by_an_english_manager(stack, open_page, shot
     page = open_page(stack.standin, REQUESTER)
     expect(page.get_by_test_id("composer")).to_be_visible()
 
-    asked = say(page, f"j'ai besoin d'acheter une boîte de stylos chez {SUPPLIER}", "Quel centre de coûts paie l'achat?")
+    asked = say(page, f"j'ai besoin d'acheter une boîte de stylos chez {SUPPLIER}",
+                "Quel centre de coûts paie l'achat?")
     expect(bot_messages(page, "J'ai classé cet achat dans la catégorie").last).to_contain_text("Fournitures de bureau")
     shots.take(page, "asked-the-cost-centre-in-french")
     asked = click(page, asked, CENTRE, "Combien vous en faut-il?")

@@ -12,7 +12,8 @@ REQUESTER = "U08JORDAN"  # someone with no conversation in the other tests
 def test_over_limit_request_is_explained_and_never_reaches_the_channel(stack, open_page, shots):
     posts_before = len(stack.bot_posts(APPROVALS))
     page = open_page(stack.standin, REQUESTER)
-    asked = say(page, "I want to order 3 whiteboards from Bureau en Gros at $3,500 each", "Which cost centre pays for it?")
+    asked = say(page, "I want to order 3 whiteboards from Bureau en Gros at $3,500 each",
+                "Which cost centre pays for it?")
     asked = click(page, asked, "100200 Digital Service", "Where will it be delivered?")
     told = click(page, asked, "Ontario", "over the")
     # 3 x $3,500 + 13 % HST = $11,865.00: $1,865.00 over the $10,000.00 limit; at most $8,849.56 before tax.

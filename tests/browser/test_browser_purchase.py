@@ -9,8 +9,7 @@ from urllib.parse import parse_qs
 
 from playwright.sync_api import expect
 
-from browser_kit import (APPROVALS, DIRECTOR, MANAGER, REQUESTER, HeldUpdates, bot_messages, by_ts, click, say,
-                         switch_to)
+from browser_kit import APPROVALS, DIRECTOR, MANAGER, REQUESTER, HeldUpdates, bot_messages, by_ts, click, say, switch_to
 
 
 def test_purchase_approved_in_the_channel_and_a_late_click_refused(stack, open_page, shots):

@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import expect
 from slack_sdk import WebClient
 
-from browser_kit import APPROVALS, MANAGER, REQUESTER
 from standin import StandIn
 from standin.seed import workspace_from_policy
+
+from browser_kit import APPROVALS, MANAGER, REQUESTER
 
 HOSTILE = ("<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script>"
            "<a href=\"javascript:window.__pwned='link'\">click</a>")
@@ -104,7 +105,8 @@ def test_block_kit_elements_render(standin, app, open_page, shots):
     app.chat_postMessage(channel=dm, text="blocks", blocks=[
         {"type": "header", "text": {"type": "plain_text", "text": "A <header> & more"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "Pick one"},
-         "fields": [{"type": "mrkdwn", "text": "*Total*\n$56.50"}, {"type": "plain_text", "text": "Cost centre 100200"}],
+         "fields": [{"type": "mrkdwn", "text": "*Total*\n$56.50"},
+                    {"type": "plain_text", "text": "Cost centre 100200"}],
          "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Details"}, "action_id": "details"}},
         {"type": "divider"},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "judged on _2026-11-25_"}]},

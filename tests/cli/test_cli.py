@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 import storage
 from microbuy.cli import CARD_LOG_COLUMNS, main
-from workflow.judging import BlockedRequest, judge, record
 from policies import load_policy
+from workflow.judging import BlockedRequest, judge, record
 
 REPO = Path(__file__).resolve().parents[2]
 ESDC = REPO / "policies" / "esdc.yml"
@@ -157,7 +157,8 @@ def test_evaluate_bad_date_is_a_usage_error(sqlite_url):
 
 
 def test_evaluate_in_french(sqlite_url):
-    result = run(["evaluate", str(EXAMPLES / "conference_over_limit.json"), "--date", ON, "--language", "fr"], sqlite_url)
+    result = run(["evaluate", str(EXAMPLES / "conference_over_limit.json"), "--date", ON, "--language", "fr"],
+                 sqlite_url)
     out = json.loads(result.stdout)
     assert out["language"] == "fr"
     assert "10\u00a0000,00\u00a0$" in out["findings"][0]["message"]
@@ -272,8 +273,10 @@ def test_export_neutralises_spreadsheet_formulas(sqlite_url):
     stored = seed(sqlite_url, data, date(2026, 11, 25))
     sessions = storage.make_session_factory(storage.make_engine(sqlite_url))
     with sessions.begin() as session:
-        storage.record_decision(session, stored.id, revision=stored.revision, step=0, approver="U01AMINA", outcome="approved")
-        storage.mark_purchased(session, stored.id, actor=stored.requester, amount_paid=stored.total, purchased_on=date(2026, 11, 26))
+        storage.record_decision(session, stored.id, revision=stored.revision, step=0, approver="U01AMINA",
+                                outcome="approved")
+        storage.mark_purchased(session, stored.id, actor=stored.requester, amount_paid=stored.total,
+                               purchased_on=date(2026, 11, 26))
     result = run(["export", "--month", "2026-11"], sqlite_url)
     row = next(csv.DictReader(io.StringIO(result.stdout)))
     assert row["description"].startswith("'=")
@@ -300,5 +303,6 @@ def test_installed_command_runs_with_its_exit_codes(sqlite_url):
                         capture_output=True, text=True, env=env, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["outcome"] == "approval_required"
-    bad = subprocess.run([str(microbuy), "evaluate", "-"], input="[]", capture_output=True, text=True, env=env, timeout=120)
+    bad = subprocess.run([str(microbuy), "evaluate", "-"], input="[]", capture_output=True, text=True, env=env,
+                         timeout=120)
     assert bad.returncode == 1 and "must be a JSON object" in bad.stderr

@@ -87,7 +87,8 @@ def test_a_requirement_on_a_field_the_dialogue_cannot_ask(project, tmp_path):
                    "    source: {en: Test, fr: Essai}\n")
     path = pack(tmp_path, "requirements:\n", requirement)
     assert lines(check_questions(project, load_policy(path))) == []  # no category requires it yet
-    edit(path, "    kind: goods\n    status: allowed\n", "    kind: goods\n    status: allowed\n    requires: [small_business]\n")
+    edit(path, "    kind: goods\n    status: allowed\n",
+         "    kind: goods\n    status: allowed\n    requires: [small_business]\n")
     policy = load_policy(path)
     found = lines(check_questions(project, policy))
     assert len(found) == 3 and all("'supplier_small_business'" in line for line in found)
@@ -101,7 +102,8 @@ def test_a_misspelt_entry_of_fields_yml(project):
     edit(project / "fields.yml", "\nsupplier:\n", "\nsuplier:\n")
     found = lines(check_fields_file(project, load_policy(ESDC)))
     assert all(f"{project / 'fields.yml'}" in line for line in found)
-    assert any("'suplier' is not a slot of" in line and "correct the name or delete the entry" in line for line in found)
+    assert any("'suplier' is not a slot of" in line and "correct the name or delete the entry" in line
+               for line in found)
     assert any("the form asks 'supplier' but it has no entry here" in line for line in found)
     assert len(found) == 2
 
@@ -121,7 +123,8 @@ def test_a_new_category_without_training_phrases(project, tmp_path):
     policy = load_policy(pack(tmp_path, "categories:\n", furniture))
     found = lines(check_category_phrases(project, policy))
     assert len(found) == 1 and "nlu_policy.yml" in found[0]
-    assert "the category 'furniture' has no training phrases" in found[0] and "python -m dialogues.policy_nlu" in found[0]
+    assert "the category 'furniture' has no training phrases" in found[0]
+    assert "python -m dialogues.policy_nlu" in found[0]
 
 
 def test_generated_phrases_out_of_date(project, tmp_path):
@@ -169,7 +172,8 @@ def test_rasa_warnings_that_are_errors_fail_the_check(project):
     # `rasa data validate` exits 0 when a rule runs a response that does not exist; the check does not.
     edit(project / "data" / "rules.yml", "      - action: utter_goodbye\n", "      - action: utter_goodby\n")
     problems, notes = rasa_validate(project)
-    assert len(problems) == 1 and "rasa data validate: The action 'utter_goodby' is used in the stories" in str(problems[0])
+    assert len(problems) == 1
+    assert "rasa data validate: The action 'utter_goodby' is used in the stories" in str(problems[0])
     # A response sent by an action looks unused to Rasa; it is not reported. One no longer used is a note.
     assert not any("utter_explain_nothing" in note for note in notes)
     assert any("'utter_goodbye' is sent by no rule, story or action" in note for note in notes)

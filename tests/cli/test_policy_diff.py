@@ -13,8 +13,8 @@ import storage.decisions
 import storage.requests
 import workflow
 from microbuy.cli import main
-from workflow.judging import judge, record
 from policies import load_policy
+from workflow.judging import judge, record
 
 REPO = Path(__file__).resolve().parents[2]
 ESDC = REPO / "policies" / "esdc.yml"
@@ -89,8 +89,8 @@ def seeded(db_url, clock):
     clock.at(day, 10)
     code = seed(db_url, request("open_source_fix.json", day), day)
     clock.at(day, 11)
-    paper = seed(db_url, request("whiteboard_markers.json", day, description="Flip chart paper", title="Flip chart paper",
-                                 attest_standalone=True), day)
+    paper = seed(db_url, request("whiteboard_markers.json", day, description="Flip chart paper",
+                                 title="Flip chart paper", attest_standalone=True), day)
     return {"old": old, "markers": markers, "code": code, "paper": paper}
 
 
@@ -130,8 +130,8 @@ def test_table_names_the_request_and_why(db_url, seeded, tmp_path):
     assert "to approval" in result.stdout and "BLOCKED" in result.stdout and "$2,000.00" in result.stdout
     assert seeded["markers"].reference not in result.stdout
     assert result.stdout.rstrip().endswith("3 request(s) submitted "
-                                           f"{(TODAY - timedelta(days=90)).isoformat()} to {TODAY.isoformat()} re-judged; "
-                                           "1 would change (1 outcome, 0 route, 0 total)")
+                                           f"{(TODAY - timedelta(days=90)).isoformat()} to {TODAY.isoformat()} "
+                                           "re-judged; 1 would change (1 outcome, 0 route, 0 total)")
 
 
 def test_lower_tier_changes_the_route_of_small_requests(db_url, seeded, tmp_path):

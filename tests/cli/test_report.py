@@ -19,8 +19,8 @@ import storage
 import storage.decisions
 import storage.requests
 from microbuy.cli import main
-from workflow.judging import judge, record
 from policies import load_policy
+from workflow.judging import judge, record
 
 REPO = Path(__file__).resolve().parents[2]
 ESDC = REPO / "policies" / "esdc.yml"
@@ -172,7 +172,8 @@ def expected(items: list[Seeded]) -> dict:
     submitted = [i for i in items if in_month(i.submitted)]
     approved = [i for i in items if in_month(i.decided) and i.status in ("approved", "purchased")]
     bought = [i for i in items if i.purchased_on and START.date() <= i.purchased_on < END.date()]
-    decision_hours = [Decimal((i.decided - i.submitted) // timedelta(minutes=1)) / 60 for i in items if in_month(i.decided)]
+    decision_hours = [Decimal((i.decided - i.submitted) // timedelta(minutes=1)) / 60
+                      for i in items if in_month(i.decided)]
     outcome = {"purchased": "approved", "approved": "approved", "rejected": "rejected", "cancelled": "cancelled",
                "submitted": "pending"}
     spent = sum((i.paid for i in bought), Decimal(0))
@@ -193,7 +194,8 @@ def expected(items: list[Seeded]) -> dict:
         ("over_disclosure_threshold", ""): str(sum(i.total > THRESHOLD for i in submitted)),
     }
     figures.update({("requests_by_category", k): str(v) for k, v in Counter(i.category for i in submitted).items()})
-    figures.update({("requests_by_outcome", k): str(v) for k, v in Counter(outcome[i.status] for i in submitted).items()})
+    figures.update({("requests_by_outcome", k): str(v)
+                    for k, v in Counter(outcome[i.status] for i in submitted).items()})
     figures.update({("over_disclosure_threshold_request", i.reference): f"{i.total:.2f}"
                     for i in submitted if i.total > THRESHOLD})
     return figures
@@ -247,7 +249,8 @@ def test_html_shows_the_figures_and_escapes_suppliers(month, sqlite_url, pack, t
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script" not in page.lower()  # neither the supplier nor any script of our own
     assert "<svg" in page and "<rect" in page and "Office supplies" in page
-    assert "src=" not in page and "<link" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "src=" not in page and "<link" not in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
 
 
 def test_one_cost_centre(month, sqlite_url, tmp_path):

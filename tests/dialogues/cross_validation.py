@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from dialogues.training import rasa_env
+
 from rasa_stack import BIN, DIALOGUES
 
 FOLDS = 3

@@ -5,7 +5,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from dialogues.stack import BIN, ROOT, RasaStack as _RasaStack, free_port  # noqa: F401
+from dialogues.stack import BIN, ROOT, free_port  # noqa: F401
+from dialogues.stack import RasaStack as _RasaStack
 
 DIALOGUES = ROOT / "dialogues"
 # The date the tests judge requests on, so that needed-by dates and windows are fixed.

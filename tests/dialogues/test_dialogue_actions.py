@@ -9,25 +9,44 @@ import re
 from decimal import Decimal
 
 import pytest
-
-from actions_kit import (
-    TRACKERS, custom_payloads, domain, followups, load_tracker, loop_changes, message, next_action,
-    point_actions_at, release_action_engines, render, responses, run, seed_purchase,
-    slot_set_names, slot_sets, stored_requests, tracker_state,
-)
 from rasa_sdk import Tracker
 
 from dialogues import services
 from dialogues.actions.changes import ActionChangeAnswer
-from dialogues.actions.language import ActionSwitchLanguage
 from dialogues.actions.detours import (
-    ActionCanIBuy, ActionCancelPurchase, ActionCheckStatus, ActionExplain, ActionResume,
+    ActionCancelPurchase,
+    ActionCanIBuy,
+    ActionCheckStatus,
+    ActionExplain,
+    ActionResume,
 )
+from dialogues.actions.language import ActionSwitchLanguage
 from dialogues.actions.purchase_form import ValidatePurchaseForm
 from dialogues.actions.questions import AskConfirmSubmit, AskStandalone
 from dialogues.actions.submit import ActionSubmitPurchase
 from dialogues.draft import ANSWER_SLOTS
 from policies import load_policy
+
+from actions_kit import (
+    TRACKERS,
+    custom_payloads,
+    domain,
+    followups,
+    load_tracker,
+    loop_changes,
+    message,
+    next_action,
+    point_actions_at,
+    release_action_engines,
+    render,
+    responses,
+    run,
+    seed_purchase,
+    slot_set_names,
+    slot_sets,
+    stored_requests,
+    tracker_state,
+)
 
 # Databases the actions cannot reach: a SQLite file in a folder that does not exist, and a
 # PostgreSQL server on a port nobody listens on.
@@ -784,12 +803,14 @@ def test_submit_in_french_stores_the_answers_as_given(database):
     events, said = submit("fr_submit_office_supplies")
 
     [stored] = stored_requests(database)
-    assert (stored.supplier, stored.cost_centre, Decimal(stored.total)) == ("Bureau en Gros", "100200", Decimal("84.75"))
+    assert (stored.supplier, stored.cost_centre, Decimal(stored.total)) == \
+        ("Bureau en Gros", "100200", Decimal("84.75"))
     assert stored.answers["justification"] == "pour les séances de planification de l'équipe"  # as typed
     submitted = message(said, "utter_submitted")
     assert (submitted["reference"], spaced(submitted["total"])) == (stored.reference, "84,75 $")
     assert submitted["approver"] == "Amina Haddad (Gestionnaire du centre financier (article 32))"
-    assert spaced(render(submitted, language="fr")).startswith(f"Soumise {stored.reference} : boîte de stylos, 84,75 $.")
+    assert spaced(render(submitted, language="fr")).startswith(
+        f"Soumise {stored.reference} : boîte de stylos, 84,75 $.")
     assert custom_payloads(said)[0]["type"] == "submitted"
 
 
@@ -844,13 +865,13 @@ def test_switching_language_without_naming_one_takes_the_other(no_database):
 def test_an_english_tracker_in_french_says_nothing_in_english(database, name):
     """The same conversations with the language slot fr: every response the actions send renders
     in French, and the texts they build (summary, status, limits) are French too."""
-    action = {"summary_open": AskConfirmSubmit(), "check_status": ActionCheckStatus(), "can_i_buy_allowed": ActionCanIBuy(),
-              "explain_question_after_block": ActionExplain()}[name]
+    action = {"summary_open": AskConfirmSubmit(), "check_status": ActionCheckStatus(),
+              "can_i_buy_allowed": ActionCanIBuy(), "explain_question_after_block": ActionExplain()}[name]
     english_events, english = run(action, load_tracker(name))
     french_events, french = run(action, load_tracker(name, language="fr"))
 
     assert responses(french) == responses(english)
-    for sent_en, sent_fr in zip(english.messages, french.messages):
+    for sent_en, sent_fr in zip(english.messages, french.messages, strict=True):
         shown_en, shown_fr = render(sent_en), render(sent_fr, language="fr")
         assert shown_fr != shown_en
         assert not re.search(r"\$\s?\d", shown_fr), shown_fr  # "84,75 $", never "$84.75"

@@ -11,12 +11,20 @@ from __future__ import annotations
 import pytest
 from rasa_sdk import Tracker
 
-from actions_kit import (
-    followups, loop_changes, point_actions_at, release_action_engines, render, responses, run, slot_sets,
-    tracker_state,
-)
 from dialogues.actions.detours import ActionCancelPurchase, ActionResume, plainly_cancels
 from dialogues.draft import ANSWER_SLOTS
+
+from actions_kit import (
+    followups,
+    loop_changes,
+    point_actions_at,
+    release_action_engines,
+    render,
+    responses,
+    run,
+    slot_sets,
+    tracker_state,
+)
 
 BUTTONS = ["/cancel", "/deny"]
 

@@ -19,6 +19,7 @@ from dialogues.answers import UNKNOWN, AnswerError, read_amount, read_date, read
 from dialogues.draft import Draft
 from dialogues.languages import FROM_METADATA, language_code
 from policies.money import REASONS
+
 from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by_language, plain, tokens
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,7 +75,8 @@ def test_french_yes_no(text, expected):
     assert read_yes_no(text, allow_unknown=True) == expected
 
 
-@pytest.mark.parametrize("text, expected", [("trois", 3), ("une douzaine", 12), ("deux douzaines", 24), ("5 unités", 5)])
+@pytest.mark.parametrize("text, expected",
+                         [("trois", 3), ("une douzaine", 12), ("deux douzaines", 24), ("5 unités", 5)])
 def test_french_quantities(text, expected):
     assert read_quantity(text) == expected
 
@@ -83,7 +85,8 @@ def test_an_answer_that_does_not_read_is_explained_in_each_language():
     with pytest.raises(AnswerError) as refused:
         read_quantity("100001")
     assert str(refused.value) == "The quantity must be at most 100,000; check the number."
-    assert refused.value.text("fr").replace("\u00a0", " ") == "La quantité doit être d'au plus 100 000; vérifiez le nombre."
+    assert refused.value.text("fr").replace("\u00a0", " ") == \
+        "La quantité doit être d'au plus 100 000; vérifiez le nombre."
 
 
 def test_the_amount_readers_reason_is_said_in_french():
@@ -146,7 +149,8 @@ def test_a_draft_says_its_problems_in_its_language(policy):
 def test_say_fills_in_and_writes_numbers_the_languages_way():
     assert wording.say("answer_too_long", "en", length=4500, limit=4000) == \
         "That answer is too long (4,500 characters); keep it under 4,000."
-    assert wording.say("answer_too_long", "fr", length=4500, limit=4000).replace("\u202f", " ").replace("\u00a0", " ") == \
+    french = wording.say("answer_too_long", "fr", length=4500, limit=4000)
+    assert french.replace("\u202f", " ").replace("\u00a0", " ") == \
         "Cette réponse est trop longue (4 500 caractères); limitez-la à 4 000."
     assert wording.say("word_yes", "de") == "yes"  # a language without texts falls back to English
     with pytest.raises(KeyError):
@@ -282,7 +286,8 @@ def test_examples_are_told_apart_by_file_and_block(tmp_path):
     (tmp_path / "nlu_fr.yml").write_text('nlu:\n  - intent: greet\n    examples: |\n      - bonjour\n      - Ontario\n')
     (tmp_path / "generated.yml").write_text(
         'nlu:\n  - intent: inform\n    metadata: {language: fr}\n    examples: |\n      - un [stylo](item)\n')
-    assert example_languages(tmp_path) == {"hello": {"en"}, "bonjour": {"fr"}, "Ontario": {"en", "fr"}, "un stylo": {"fr"}}
+    assert example_languages(tmp_path) == {"hello": {"en"}, "bonjour": {"fr"}, "Ontario": {"en", "fr"},
+                                           "un stylo": {"fr"}}
     assert plain('[1 234,50](amount) $ chez [Bureau en Gros]{"entity": "supplier"}') == "1 234,50 $ chez Bureau en Gros"
 
 
@@ -305,6 +310,7 @@ def test_scores_are_split_by_language(tmp_path):
           "predicted_entities": [{**webcam, "extractor": "CRFEntityExtractor"}]}]))
     (tmp_path / "CRFEntityExtractor_errors.json").write_text(json.dumps(
         [{"text": "un achat clavier", "entities": [item], "predicted_entities": [wrong]}]))
-    entities = entity_f1_by_language(tmp_path, "CRFEntityExtractor", {"I need a webcam": {"en"}, "un achat clavier": {"fr"}})
+    entities = entity_f1_by_language(tmp_path, "CRFEntityExtractor",
+                                     {"I need a webcam": {"en"}, "un achat clavier": {"fr"}})
     assert entities == {"en": (1.0, 1), "fr": (0.0, 1)}
     assert tokens("1 234,50 $") == [(0, 1), (2, 8)]  # the dollar sign is dropped, as Rasa's tokenizer does

@@ -19,10 +19,11 @@ import pytest
 import rasa
 from sqlalchemy import create_engine, text
 
-from actions_kit import domain, seed_purchase, stored_requests, tracker_state
 from dialogues import shared_secret
 from dialogues.rasa_cli import TokenOnCommandLine, with_api_token
 from dialogues.stack import ROOT, listening_addresses
+
+from actions_kit import domain, seed_purchase, stored_requests, tracker_state
 from rasa_stack import sender
 
 STORED = ("purchase_requests", "decisions", "audit_log", "audit_head", "policy_versions")
@@ -89,7 +90,8 @@ def test_the_action_server_refuses_a_forged_tracker_without_its_secret(sqlite_st
     before = everything_stored(url)
 
     for call in forged_calls:
-        answer = httpx.post(actions_url(sqlite_stack, "/webhook"), json=call, headers=headers, params=params, timeout=30)
+        answer = httpx.post(actions_url(sqlite_stack, "/webhook"), json=call, headers=headers, params=params,
+                            timeout=30)
         assert answer.status_code == 401, (how, answer.status_code, answer.text[:300])
         assert answer.json() == {"error": "unauthorized"}  # nothing of the call echoed back
     listing = httpx.get(actions_url(sqlite_stack, "/actions"), headers=headers, params=params, timeout=30)
@@ -157,7 +159,8 @@ def test_rasa_webhook_refuses_callers_without_the_secret_or_json(sqlite_stack, h
     right = shared_secret.bearer(sqlite_stack.rasa_secret)
     headers = {
         "no secret": {"Content-Type": "application/json"},
-        "wrong secret": {"Content-Type": "application/json", "Authorization": shared_secret.bearer(shared_secret.new())},
+        "wrong secret": {"Content-Type": "application/json",
+                         "Authorization": shared_secret.bearer(shared_secret.new())},
         "the action server's secret": {"Content-Type": "application/json",
                                        "Authorization": shared_secret.bearer(sqlite_stack.actions_secret)},
         # What a web page may send to 127.0.0.1 without asking the browser's leave (no preflight).

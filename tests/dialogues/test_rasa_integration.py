@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 import storage
+
 from rasa_stack import RasaStack, buttons, customs, sender, texts
 
 

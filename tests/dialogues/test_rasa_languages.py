@@ -12,9 +12,9 @@ from functools import lru_cache
 from typing import Any, Dict, List
 
 from ruamel.yaml import YAML
+from test_rasa_integration import stored_for_team
 
 from rasa_stack import DIALOGUES, buttons, customs, texts
-from test_rasa_integration import stored_for_team
 
 NBSP = re.compile(r"[\u00a0\u202f]")
 
@@ -113,7 +113,8 @@ def test_complete_purchase_in_french_from_the_first_message(sqlite_stack, new_se
 
 
 def test_the_issues_example_is_read_and_judged_in_french(sqlite_stack, new_sender):
-    replies = sqlite_stack.say(new_sender, "j'ai besoin d'acheter un clavier chez Bureau en Gros pour 80 $", language="fr")
+    replies = sqlite_stack.say(new_sender, "j'ai besoin d'acheter un clavier chez Bureau en Gros pour 80 $",
+                               language="fr")
     assert_french(replies)
     shown = said(replies)
     # Keyboard, supplier and price read from the sentence; a keyboard is IT hardware, which the

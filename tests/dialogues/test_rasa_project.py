@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import cross_validation
 from dialogues.training import rasa_env
+
+import cross_validation
 from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by_language
 from rasa_stack import BIN, DIALOGUES, METRICS, ROOT
 

@@ -13,7 +13,8 @@ if ORIGINAL is rasa_speedups.validate_action_result:  # dialogues.channel was im
     pytest.fail("RemoteAction was patched before this test could keep Rasa's own check", pytrace=False)
 
 GOOD = {"events": [{"event": "slot", "timestamp": None, "name": "supplier", "value": "Staples"}],
-        "responses": [{"text": "Which cost centre pays for it?", "buttons": [{"title": "100200", "payload": "100200"}]}]}
+        "responses": [{"text": "Which cost centre pays for it?",
+                       "buttons": [{"title": "100200", "payload": "100200"}]}]}
 BAD = [
     {"events": "not a list", "responses": []},
     {"events": [{"event": "slot", "name": "supplier"}], "responses": []},  # a slot event needs a value

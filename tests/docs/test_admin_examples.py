@@ -102,7 +102,8 @@ def assert_part_of(part, whole, path: str = "") -> None:
             assert key in whole, f"{path}{key}: shown on the page but not in the file"
             assert_part_of(value, whole[key], f"{path}{key}.")
     else:
-        assert plain(part) == plain(whole), f"{path.rstrip('.')}: the page shows {plain(part)!r}, the file has {plain(whole)!r}"
+        assert plain(part) == plain(whole), (f"{path.rstrip('.')}: the page shows {plain(part)!r}, the file has "
+                                             f"{plain(whole)!r}")
 
 
 def merge(target: CommentedMap, edit: CommentedMap) -> None:

@@ -21,13 +21,14 @@ from faults_kit import audit_of, sql
 from slack_kit import MANAGER, store_request
 
 sys.path.append(str(Path(__file__).resolve().parents[1] / "storage"))
-from audit_kit import hmac_with, plain_sha256, rewrite  # noqa: E402  (the owner's tamper, shared with tests/storage)
+from audit_kit import hmac_with, plain_sha256, rewrite  # the owner's tamper, shared with tests/storage
 
 pytestmark = pytest.mark.postgres
 
 
 def verify(url: str):
-    return CliRunner().invoke(main, ["audit", "verify"], env={"DATABASE_URL": url, "MICROBUY_POLICY": str(DEFAULT_POLICY)},
+    return CliRunner().invoke(main, ["audit", "verify"],
+                              env={"DATABASE_URL": url, "MICROBUY_POLICY": str(DEFAULT_POLICY)},
                               catch_exceptions=False)
 
 

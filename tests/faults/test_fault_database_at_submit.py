@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 import storage
+
 from faults_kit import audit_of, new_requester, requests_of, sql
 from slack_kit import APPROVALS, buttons_of, text_of
 

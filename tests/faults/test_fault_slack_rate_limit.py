@@ -19,8 +19,8 @@ def test_a_rate_limited_reply_is_sent_once_after_the_wait(product):
 
     delivery = product.deliver.message(REQUESTER, dm, "what's the status of my requests?")
     assert delivery.status == 200 and delivery.acked_in_time
-    product.workspace.wait_for(lambda: any(c.status == 429 for c in product.workspace.calls("chat.postMessage")[calls_before:]),
-                               timeout=30)
+    product.workspace.wait_for(
+        lambda: any(c.status == 429 for c in product.workspace.calls("chat.postMessage")[calls_before:]), timeout=30)
     refused_at = time.monotonic()
     replies = product.settle(dm, before, timeout=30)
     waited = time.monotonic() - refused_at

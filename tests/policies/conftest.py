@@ -2,6 +2,7 @@
 import pytest
 
 import policies
+
 from policy_kit import Kit, load_kit
 
 

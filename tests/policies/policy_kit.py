@@ -209,7 +209,8 @@ def findings(evaluation: policies.Evaluation, rule: str, severity: Optional[str]
 
 def only(evaluation: policies.Evaluation, rule: str, severity: Optional[str] = None) -> policies.Finding:
     found = findings(evaluation, rule, severity)
-    assert len(found) == 1, f"expected one {rule} {severity or ''} finding, got {[f.to_dict() for f in evaluation.findings]}"
+    assert len(found) == 1, (f"expected one {rule} {severity or ''} finding, got "
+                             f"{[f.to_dict() for f in evaluation.findings]}")
     return found[0]
 
 

@@ -3,6 +3,7 @@ requirements, payment methods and data classification."""
 import pytest
 
 from policies import APPROVAL_REQUIRED, BLOCK, BLOCKED, INFO, WARN
+
 from policy_kit import findings, load_kit, only, problems_of
 
 _PACK = load_kit()  # for parametrize ids only; the tests use the session fixture
@@ -140,7 +141,8 @@ def test_a_method_not_allowed_for_the_category_blocks(kit):
         assert finding.severity == BLOCK
         assert finding.field == "payment_method"
         allowed_names = [kit.text(rule.methods[m].name) for m in rule.allowed]
-        kit.assert_worded(finding, "payment_method_not_allowed", "en", kit.text(rule.methods[method].name), *allowed_names)
+        kit.assert_worded(finding, "payment_method_not_allowed", "en", kit.text(rule.methods[method].name),
+                          *allowed_names)
 
 
 def test_paypal_needs_a_reason(kit):
@@ -153,7 +155,8 @@ def test_paypal_needs_a_reason(kit):
     assert finding.field == "payment_reason"
     kit.assert_worded(finding, "payment_reason_missing", "en", kit.text(rule.methods["paypal"].name))
 
-    given = kit.judge_data(kit.open_source_data(payment_method="paypal", payment_reason="The developer only takes PayPal."))
+    given = kit.judge_data(kit.open_source_data(payment_method="paypal",
+                                                payment_reason="The developer only takes PayPal."))
     assert not findings(given, "payment.method")
     assert "payment.method" in given.passed
 

@@ -6,6 +6,7 @@ import pytest
 from babel.numbers import get_group_symbol
 
 from policies import BLOCKED
+
 from policy_kit import CENT, ON, findings, largest_pretax, only
 
 
@@ -41,7 +42,8 @@ def test_french_tax_label_and_dates(kit):
 
 def test_french_monthly_message_names_the_month_in_french(kit):
     limit = kit.monthly_limit()
-    history = [kit.purchase(total=limit / 5, on=ON.replace(day=day), supplier=f"Fournisseur {day}") for day in range(1, 6)]
+    history = [kit.purchase(total=limit / 5, on=ON.replace(day=day), supplier=f"Fournisseur {day}")
+               for day in range(1, 6)]
     finding = only(kit.judge(history, language="fr"), "limits.monthly")
     kit.assert_worded(finding, "over_monthly_limit", "fr", kit.day(ON, "fr", "MMMM y"), kit.money(limit, "fr"))
 
@@ -65,7 +67,8 @@ def test_french_requirement_and_routing_messages(kit):
                       kit.text(levels["manager"].name, "fr"), kit.text(levels["director"].name, "fr"))
     extra = [f for f in findings(result, "routing") if not f.data]
     kit.assert_worded(extra[0], "category_extra_approval", "fr", kit.text(levels["finance"].name, "fr"))
-    assert [s.name for s in result.approval_route] == [kit.text(levels[s.level].name, "fr") for s in result.approval_route]
+    assert [s.name for s in result.approval_route] == [kit.text(levels[s.level].name, "fr")
+                                                       for s in result.approval_route]
 
 
 def test_french_indigenous_message(kit):

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from policies import APPROVAL_REQUIRED, BLOCK, BLOCKED, INFO
+
 from policy_kit import CENT, ON, findings, largest_pretax, only, tax_exact, total_exact
 
 

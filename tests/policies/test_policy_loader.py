@@ -91,8 +91,8 @@ def test_a_category_naming_a_standing_offer_that_does_not_exist(kit):
 
 
 def test_a_missing_french_text(kit):
-    problems, line = _refused(kit, "name: {en: Office supplies, fr: Fournitures de bureau}", "name: {en: Office supplies}",
-                              "name: {en: Office supplies}")
+    problems, line = _refused(kit, "name: {en: Office supplies, fr: Fournitures de bureau}",
+                              "name: {en: Office supplies}", "name: {en: Office supplies}")
     problem = _the_problem_at(problems, line)
     assert problem.path == "categories.office_supplies.name"
     assert "fr" in problem.message and "missing" in problem.message

@@ -6,6 +6,7 @@ import pytest
 
 import policies
 from policies import APPROVAL_REQUIRED, BLOCK, BLOCKED, INFO, WARN
+
 from policy_kit import CENT, ON, findings, only
 
 

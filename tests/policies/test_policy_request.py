@@ -6,6 +6,7 @@ import pytest
 
 import policies
 from policies import RequestError
+
 from policy_kit import DROP
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from policies import BLOCK, BLOCKED, INFO
+
 from policy_kit import CENT, ON, findings, load_kit, only
 
 _PACK = load_kit()
@@ -88,7 +89,8 @@ def test_a_manager_requesting_goes_to_the_director(kit):
     info = only(result, "routing", INFO)
     assert info.data == {"level": "manager", "to_level": escalates_to}
     levels = kit.rules.approval.levels
-    kit.assert_worded(info, "self_approval_rerouted", "en", kit.text(levels["manager"].name), kit.text(levels[escalates_to].name))
+    kit.assert_worded(info, "self_approval_rerouted", "en", kit.text(levels["manager"].name),
+                      kit.text(levels[escalates_to].name))
     assert "routing" in result.passed
 
 

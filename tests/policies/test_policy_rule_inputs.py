@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import policies
 from policies.request import REQUEST_FIELDS
 from policies.rules import CHECKS, INPUTS
+
 from policy_kit import ON, load_kit
 
 KIT = load_kit()  # module level: the parametrize lists and the history are built from the pack
@@ -217,7 +218,8 @@ def test_the_sweep_sees_each_field_a_rule_reads(rule, field):
 def test_changing_a_field_a_rule_does_not_read_leaves_its_findings_alone(field):
     leaks = [f"{rule}: {change}" for rule, changes in _sweep(field).items() if field in _ignored_by(rule)
              for change in changes]
-    assert not leaks, f"rules whose findings change with {field!r}, which INPUTS says they do not read:\n" + "\n".join(leaks)
+    assert not leaks, \
+        f"rules whose findings change with {field!r}, which INPUTS says they do not read:\n" + "\n".join(leaks)
 
 
 # --- the search ---------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 import policies
-
 from policies import APPROVAL_REQUIRED, BLOCK, BLOCKED, WARN
+
 from policy_kit import CENT, ON, findings, only
 
 REQUEST = dict(
@@ -34,7 +34,7 @@ def _history(kit, amount, *, supplier="Staples Canada Inc.", days_ago=(10, 20), 
     return [
         kit.purchase(total=piece, on=ON - timedelta(days=days), supplier=supplier, category=category,
                      description=(descriptions[i] if descriptions else None), **kw)
-        for i, (piece, days) in enumerate(zip(_pieces(amount, len(days_ago)), days_ago))
+        for i, (piece, days) in enumerate(zip(_pieces(amount, len(days_ago)), days_ago, strict=True))
     ]
 
 
@@ -112,7 +112,8 @@ def test_same_need_from_another_supplier_over_the_limit_blocks(kit):
     total = _total(kit)
     history = _history(
         kit, limit - total + CENT, supplier="Grand & Toy", category=REQUEST["category"],
-        descriptions=["Whiteboard markers and sticky notes for design sprint", "whiteboard markers, sticky notes for design sprints"],
+        descriptions=["Whiteboard markers and sticky notes for design sprint",
+                      "whiteboard markers, sticky notes for design sprints"],
     )
     result = kit.judge(history, **REQUEST)
     finding = only(result, "splitting.same_requirement")
@@ -144,7 +145,8 @@ def test_same_need_needs_the_same_category_and_a_similar_description(kit):
 def test_same_need_from_the_same_supplier_is_reported_once(kit):
     limit = kit.transaction_limit()
     total = _total(kit)
-    history = _history(kit, limit - total + CENT, category=REQUEST["category"], descriptions=[REQUEST["description"]] * 2)
+    history = _history(kit, limit - total + CENT, category=REQUEST["category"],
+                       descriptions=[REQUEST["description"]] * 2)
     result = kit.judge(history, **REQUEST)
     assert only(result, "splitting.same_supplier").severity == BLOCK
     assert not findings(result, "splitting.same_requirement")

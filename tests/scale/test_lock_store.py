@@ -43,7 +43,7 @@ def test_tickets_taken_at_once_are_all_different(conversation):
         tickets = list(pool.map(take, mine))
     assert sorted(tickets) == list(range(HOLDERS))
     assert [t.number for t in mine[0].get_lock(conversation).tickets] == list(range(HOLDERS))
-    for store, ticket in zip(mine, tickets):
+    for store, ticket in zip(mine, tickets, strict=True):
         store.cleanup(conversation, ticket)
     assert mine[0].get_lock(conversation) is None  # the last one out deletes it
 

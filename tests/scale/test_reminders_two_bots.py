@@ -21,8 +21,9 @@ from standin import StandIn, Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))
-from bench.conversation import KNOWN_SUPPLIERS  # noqa: E402
-from slack_kit import APPROVALS, store_request  # noqa: E402
+from bench.conversation import KNOWN_SUPPLIERS
+
+from slack_kit import APPROVALS, store_request
 
 WAITING = 6
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
@@ -35,7 +36,8 @@ def test_two_reminder_runs_at_once_remind_and_escalate_each_request_once(postgre
     workspace = Workspace.from_people(people, channels={APPROVALS: "microbuy-approvals"})
     engines = [storage.make_engine(postgres_url) for _ in range(2)]  # one pool per bot process
     sessions = [storage.make_session_factory(engine) for engine in engines]
-    ids = [store_request(sessions[0], policy, supplier=supplier, total="25.00") for supplier in KNOWN_SUPPLIERS[:WAITING]]
+    ids = [store_request(sessions[0], policy, supplier=supplier, total="25.00")
+           for supplier in KNOWN_SUPPLIERS[:WAITING]]
     with sessions[0].begin() as session:  # all waiting since T0
         session.execute(update(storage.PurchaseRequest).where(storage.PurchaseRequest.id.in_(ids))
                         .values(submitted_at=T0))

@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.conversation import purchases  # noqa: E402
-from bench.fullstack import (FullStack, SlackRequester, database_problems, driver_findings,  # noqa: E402
-                             slack_findings)
+from bench.fullstack import FullStack, SlackRequester, database_problems, driver_findings, slack_findings  # noqa: E402
 from dialogues import policy_nlu  # noqa: E402
 from dialogues.training import train  # noqa: E402
 

@@ -15,8 +15,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from app_recorder import Recorder
 from standin import Deliverer
+
+from app_recorder import Recorder
 
 SECRET = "standin-test-signing-secret"
 

@@ -4,9 +4,10 @@ offers them in its user switcher, and what they do reaches the app as Slack send
 import httpx
 from slack_sdk import WebClient
 
-from app_recorder import Recorder
 from standin import Deliverer, StandIn
 from standin.seed import workspace_from_policy
+
+from app_recorder import Recorder
 
 GUEST, EXTERNAL, MEMBER = "U0GUEST", "U0EXTERNAL", "U01AMINA"
 PARTNER_TEAM = "T0PARTNER"  # the partner organisation's workspace (standin/seed.py)
@@ -19,7 +20,8 @@ def test_users_info_marks_the_guest_and_the_partner_as_slack_does():
         guest = client.users_info(user=GUEST)["user"]
         external = client.users_info(user=EXTERNAL)["user"]
         member = client.users_info(user=MEMBER)["user"]
-        assert (guest["is_restricted"], guest["is_ultra_restricted"], guest["team_id"]) == (True, False, workspace.team_id)
+        assert (guest["is_restricted"], guest["is_ultra_restricted"], guest["team_id"]) == \
+            (True, False, workspace.team_id)
         assert (external["is_restricted"], external["team_id"], external["profile"]["team"]) == (
             False, PARTNER_TEAM, PARTNER_TEAM)
         assert (member["is_restricted"], member["is_ultra_restricted"], member["team_id"]) == (

@@ -9,8 +9,9 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from app_recorder import Recorder
 from standin.ui import REQUIRED
+
+from app_recorder import Recorder
 
 SECRET = "ui-test-signing-secret"
 AMINA, MARC, BOT = "U01AMINA", "U02MARC", "U0BOT"
@@ -368,7 +369,8 @@ def test_a_pushed_view_gets_block_ids_and_can_be_submitted(http, app, recorder, 
     view_id = open_modal(http, client, recorder)
     # The app pushes a view whose blocks name no ids: Slack names them, so the page can use them.
     recorder.reply = json.dumps({"response_action": "push", "view": {
-        "type": "modal", "title": {"type": "plain_text", "text": "Amount"}, "submit": {"type": "plain_text", "text": "OK"},
+        "type": "modal", "title": {"type": "plain_text", "text": "Amount"},
+        "submit": {"type": "plain_text", "text": "OK"},
         "blocks": [{"type": "input", "label": {"type": "plain_text", "text": "Paid"},
                     "element": {"type": "plain_text_input"}}]}}).encode()
     post(http, "submit", user=AMINA, view_id=view_id, values={"reason": {"reason": "why not"}})
@@ -381,5 +383,6 @@ def test_a_pushed_view_gets_block_ids_and_can_be_submitted(http, app, recorder, 
                   values={block["block_id"]: {block["element"]["action_id"]: "12.50"}})
     assert answer.json()["closed"] is True
     values = recorder.last_payload()["view"]["state"]["values"]
-    assert values == {block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": "12.50"}}}
+    assert values == {
+        block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": "12.50"}}}
     assert state(http)["modal"]["id"] == view_id  # back to the first one, as Slack pops a pushed view

@@ -112,7 +112,8 @@ def test_ephemeral(client, workspace):
     [seen] = workspace.ephemerals_for("U02MARC", "C0APPROVALS")
     assert (seen.ts, seen.text) == (answer["message_ts"], "only you")
     assert workspace.ephemerals_for("U01AMINA") == [] and workspace.messages("C0APPROVALS") == []
-    assert refusal(client.chat_postEphemeral, channel="C0APPROVALS", user="U0NOBODY", text="x")["error"] == "user_not_found"
+    assert refusal(client.chat_postEphemeral, channel="C0APPROVALS", user="U0NOBODY",
+                   text="x")["error"] == "user_not_found"
 
 
 def test_open_a_dm_then_post_to_it(client, workspace):

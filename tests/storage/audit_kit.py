@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from storage import AuditEntry, create_request, mark_purchased, record_decision
 from storage.db import make_session_factory
+
 from storage_factories import request_fields
 
 GENESIS = "0" * 64

@@ -3,6 +3,7 @@
 import pytest
 
 from storage import create_request
+
 from storage_factories import request_fields
 
 

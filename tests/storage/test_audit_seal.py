@@ -13,6 +13,7 @@ from storage.audit_seal import AuditSealError, plan_seal, seal_unkeyed
 
 from audit_kit import hmac_with, plain_sha256, rewrite, sql
 
+
 def _key() -> bytes:
     return os.environ["MICROBUY_AUDIT_KEY"].encode()  # this run's key (tests/conftest.py)
 

@@ -101,6 +101,7 @@ def test_postgres_url_with_percent_encoded_password(empty_postgres_url):
 def test_migrations_emit_sql_offline(tmp_path, capsys):
     # --sql mode (for DBAs who apply scripts by hand) must not need a live connection.
     from alembic import command
+
     from storage.migrate import alembic_config
 
     command.upgrade(alembic_config(f"sqlite:///{tmp_path / 'never-created.db'}"), "head", sql=True)

@@ -8,10 +8,10 @@ from sqlalchemy import event, func, select
 
 from storage import (
     AuditEntry,
-    create_request,
     Decision,
     StaleDecision,
     append_audit,
+    create_request,
     make_engine,
     make_session_factory,
     record_decision,

@@ -63,6 +63,7 @@ def test_sqlite_deferred_opt_out(sqlite_url):
 
 def test_foreign_keys_enforced(session_factory):
     from sqlalchemy.exc import IntegrityError
+
     from storage import Decision
 
     with session_factory() as s:

@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from storage import (
     PurchaseRequest,
-    card_log,
     cancel_request,
+    card_log,
     certify_receipt,
     mark_purchased,
     mark_received,
@@ -104,8 +104,11 @@ def test_spending_history_and_card_log(session_factory, new_request):
         assert by_id[ids["sub_mar01"]].reference == f"MB-{ids['sub_mar01']:06d}"
 
         # One-day windows at each inclusive bound.
-        assert [r.request_id for r in spending_history(s, cost_centre="CC100", since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 1))] == [ids["sub_mar01"]]
-        assert [r.request_id for r in spending_history(s, cost_centre="CC100", since=dt.date(2026, 3, 31), until=dt.date(2026, 3, 31))] == [ids["sub_mar31_late"]]
+        march_1, march_31 = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
+        assert [r.request_id for r in spending_history(s, cost_centre="CC100", since=march_1, until=march_1)] == \
+            [ids["sub_mar01"]]
+        assert [r.request_id for r in spending_history(s, cost_centre="CC100", since=march_31, until=march_31)] == \
+            [ids["sub_mar31_late"]]
 
         excluded = spending_history(s, cost_centre="CC100", exclude_request_id=ids["sub_mar01"], **march)
         assert ids["sub_mar01"] not in {r.request_id for r in excluded}
@@ -139,6 +142,7 @@ def test_spending_history_and_card_log(session_factory, new_request):
 
 def test_card_log_uses_the_final_approval_round(session_factory, new_request):
     from storage import update_request
+
     from storage_factories import ONE_STEP_ROUTE
 
     request_id = new_request()

@@ -40,7 +40,8 @@ def test_money_sums_exactly_in_sql(session_factory):
 
     with session_factory.begin() as session:
         for _ in range(10):
-            create_request(session, **request_fields(subtotal=Decimal("0.10"), tax=Decimal("0.00"), total=Decimal("0.10")))
+            create_request(session,
+                           **request_fields(subtotal=Decimal("0.10"), tax=Decimal("0.00"), total=Decimal("0.10")))
     with session_factory() as session:
         assert session.execute(select(func.sum(PurchaseRequest.total))).scalar_one() == Decimal("1.00")
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage import (
+    TRANSITIONS,
     AmountExceedsApproval,
     AuditEntry,
     InvalidTransition,
@@ -17,7 +18,6 @@ from storage import (
     SelfApproval,
     StaleRevision,
     Status,
-    TRANSITIONS,
     cancel_request,
     certify_receipt,
     check_transition,
@@ -98,7 +98,8 @@ def _in_status(session_factory, new_request, status, **overrides):
         elif status == S.CANCELLED:
             cancel_request(s, request_id, actor="U_REQ", reason="no longer needed")
         if status in (S.PURCHASED, S.RECEIVED, S.CERTIFIED):
-            mark_purchased(s, request_id, actor="U_REQ", amount_paid=Decimal("113.00"), purchased_on=dt.date(2026, 3, 2))
+            mark_purchased(s, request_id, actor="U_REQ", amount_paid=Decimal("113.00"),
+                           purchased_on=dt.date(2026, 3, 2))
         if status in (S.RECEIVED, S.CERTIFIED):
             mark_received(s, request_id, actor="U_REQ", received_on=dt.date(2026, 3, 5))
         if status == S.CERTIFIED:
@@ -156,7 +157,8 @@ def test_create_validates_before_writing(session_factory):
 
 def test_answers_are_stored_as_plain_json(session_factory):
     with session_factory.begin() as session:
-        req = create_request(session, **request_fields(answers={"unit_price": Decimal("50.00"), "needed_by": dt.date(2026, 4, 1)}))
+        req = create_request(session, **request_fields(answers={"unit_price": Decimal("50.00"),
+                                                                "needed_by": dt.date(2026, 4, 1)}))
     assert req.answers == {"unit_price": "50.00", "needed_by": "2026-04-01"}
     with session_factory() as session:
         assert get_request(session, req.id).answers == {"unit_price": "50.00", "needed_by": "2026-04-01"}
@@ -335,11 +337,14 @@ def test_cancel_allowed_only_before_purchase(session_factory, new_request):
 def test_purchase_receive_certify(session_factory, new_request):
     request_id = _in_status(session_factory, new_request, S.APPROVED)
     _refused(session_factory, request_id, NotAuthorized,
-             lambda s: mark_purchased(s, request_id, actor="U_MGR", amount_paid="100.00", purchased_on=dt.date(2026, 3, 2)))
+             lambda s: mark_purchased(s, request_id, actor="U_MGR", amount_paid="100.00",
+                                      purchased_on=dt.date(2026, 3, 2)))
     _refused(session_factory, request_id, AmountExceedsApproval,
-             lambda s: mark_purchased(s, request_id, actor="U_REQ", amount_paid="113.01", purchased_on=dt.date(2026, 3, 2)))
+             lambda s: mark_purchased(s, request_id, actor="U_REQ", amount_paid="113.01",
+                                      purchased_on=dt.date(2026, 3, 2)))
     _refused(session_factory, request_id, ValueError,
-             lambda s: mark_purchased(s, request_id, actor="U_REQ", amount_paid=113.0, purchased_on=dt.date(2026, 3, 2)))
+             lambda s: mark_purchased(s, request_id, actor="U_REQ", amount_paid=113.0,
+                                      purchased_on=dt.date(2026, 3, 2)))
     _refused(session_factory, request_id, InvalidTransition,
              lambda s: mark_received(s, request_id, actor="U_REQ", received_on=dt.date(2026, 3, 3)))
 

@@ -7,8 +7,20 @@ import pytest
 from sqlalchemy import func, select
 
 from storage import (
-    AuditEntry, NotAuthorized, SecondDecision, StaleDecision, cancel_request, create_request, escalate_step,
-    get_request, reassign_step, record_decision, step_deciders, submit_request, update_request, verify_audit,
+    AuditEntry,
+    NotAuthorized,
+    SecondDecision,
+    StaleDecision,
+    cancel_request,
+    create_request,
+    escalate_step,
+    get_request,
+    reassign_step,
+    record_decision,
+    step_deciders,
+    submit_request,
+    update_request,
+    verify_audit,
 )
 
 from storage_factories import ONE_STEP_ROUTE, TWO_STEP_ROUTE, request_fields

@@ -10,8 +10,8 @@ compare them). Column types are spelled out as their database types
 (Money = BIGINT cents, UTCDateTime = timestamp with time zone) so this file
 keeps working whatever happens to storage/types.py later.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001"
 down_revision = None
