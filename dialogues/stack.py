@@ -128,9 +128,14 @@ class RasaStack:
         self.rasa = None
 
     def stop(self) -> None:
-        self.stop_rasa()
-        self.stop_actions()
-        self.client.close()
+        # Each is stopped even when stopping another failed: no process outlives its stack.
+        try:
+            self.stop_rasa()
+        finally:
+            try:
+                self.stop_actions()
+            finally:
+                self.client.close()
 
     def _wait(self, url: str, process: subprocess.Popen, name: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
