@@ -5,6 +5,7 @@ to each process in its environment: nothing secret is on a command line.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -83,8 +84,11 @@ class RasaStack:
 
     def _spawn(self, name: str, args: List[str], secrets: Dict[str, str]) -> subprocess.Popen:
         with open(self.logs / f"{name}-{int(time.time() * 1000)}.log", "w") as log:
-            return subprocess.Popen(args, cwd=ROOT, env={**self.env, **secrets}, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(args, cwd=ROOT, env={**self.env, **secrets}, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        # A safety net: if this process ends without stop() (a test run cut short), the child goes too.
+        atexit.register(_kill_if_running, process)
+        return process
 
     def start_actions(self, wait: bool = True) -> None:
         self.actions = self._spawn("actions", [str(BIN / "python"), "-m", "dialogues.action_server",
@@ -175,6 +179,14 @@ class RasaStack:
     def post_raw(self, body: Any) -> httpx.Response:
         return self.client.post(self.webhook, content=body if isinstance(body, (bytes, str)) else json.dumps(body),
                                 headers=self._headers())
+
+
+def _kill_if_running(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _stop(process: Optional[subprocess.Popen]) -> None:
