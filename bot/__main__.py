@@ -48,8 +48,8 @@ def main() -> int:
     else:
         from .server import make_http_server
 
-        server = make_http_server(app, port=settings.port)
-        logging.getLogger("bot").info("listening on port %s at /slack/events", settings.port)
+        server = make_http_server(app, host=settings.host, port=settings.port)
+        logging.getLogger("bot").info("listening on %s:%s at /slack/events", settings.host, settings.port)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -32,6 +32,9 @@ class Settings:
     rasa_url: str = field()
     port: int = field()
     rasa_secret: str = field(repr=False)
+    # HTTP mode: where the bot listens. Every address by default (Slack posts from the internet);
+    # `microbuy up` with the local stand-in sets 127.0.0.1.
+    host: str = field(default="0.0.0.0")
 
     @property
     def socket_mode(self) -> bool:
@@ -73,4 +76,6 @@ class Settings:
             raise SettingsError(problems)
         if not api_url.endswith("/"):
             api_url += "/"
-        return cls(bot_token, secret or None, app_token or None, api_url, rasa_url.rstrip("/"), port, rasa_secret)
+        host = get("HOST") or "0.0.0.0"
+        return cls(bot_token, secret or None, app_token or None, api_url, rasa_url.rstrip("/"), port, rasa_secret,
+                   host)

@@ -560,8 +560,9 @@ class Up:
                 {**base, "SLACK_SIGNING_SECRET": secret}, answers_200(f"{standin_url}/health"),
                 TIMEOUTS_S["standin"], log("standin")))
             web_env.pop("SLACK_APP_TOKEN", None)
+            # The stand-in is on this machine: the bot need not face the network.
             web_env.update({"SLACK_API_URL": f"{standin_url}/api/", "SLACK_BOT_TOKEN": BOT_TOKEN,
-                            "SLACK_SIGNING_SECRET": secret})
+                            "SLACK_SIGNING_SECRET": secret, "HOST": "127.0.0.1"})
         web_probe = log_says(BOLT_SOCKET_MODE_READY) if mode == "socket" else \
             answers_200(f"http://127.0.0.1:{ports['web']}/health")
         children.append(Child("web", [python, "-m", "bot"], web_env, web_probe, TIMEOUTS_S["web"], log("web")))

@@ -240,6 +240,9 @@ def test_up_starts_everything_healthy_then_ctrl_c_stops_it_all(model, launch, tm
     # Rasa and the action server answer on this machine only.
     assert listening_addresses(ports["actions"]) == {"127.0.0.1"}
     assert listening_addresses(ports["rasa"]) == {"127.0.0.1"}
+    # With the local stand-in, nothing faces the network: the bot and the page too.
+    assert listening_addresses(ports["web"]) == {"127.0.0.1"}
+    assert listening_addresses(ports["standin"]) == {"127.0.0.1"}
     env = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_TOKEN")}
     train = subprocess.run([str(Path(sys.executable).parent / "microbuy"), "train"], env=env, text=True,
                            capture_output=True, timeout=120)
