@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, List, Optional
@@ -425,9 +425,15 @@ CARD_LOG_COLUMNS = (
               help="Write to this file (default: standard output).")
 def export(month: str, output: Optional[str]) -> None:
     """Export the monthly card log (purchases made in MONTH) as CSV for reconciliation."""
+    try:
+        where: tzinfo = workflow.zone(load_policy(None))
+    except PolicyError:
+        # The log reads only the database; a broken policy file must not stop reconciliation.
+        click.echo("warning: the policy does not load; approval and certification dates are UTC days", err=True)
+        where = timezone.utc
     with database() as session:
         try:
-            rows = storage.card_log(session, month)
+            rows = storage.card_log(session, month, zone=where)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--month") from None
     if output is None:

@@ -28,7 +28,7 @@ from .errors import (
     StorageError,
 )
 from .events import claim_event, release_event
-from .history import CardLogRow, SpendingRecord, card_log, spending_history
+from .history import CardLogRow, SpendingRecord, card_log, local_day, spending_day, spending_history
 from .lifecycle import TRANSITIONS, Status, check_transition
 from .migrate import current_revision, downgrade, upgrade
 from .models import (
@@ -77,7 +77,8 @@ __all__ = [
     # audit
     "append_audit", "verify_audit", "AuditVerification",
     # events, history, policy versions
-    "claim_event", "release_event", "SpendingRecord", "spending_history", "CardLogRow", "card_log",
+    "claim_event", "release_event", "SpendingRecord", "spending_history", "spending_day", "local_day",
+    "CardLogRow", "card_log",
     "record_policy_version",
     # people's own choices
     "UserPreference", "get_language", "set_language",

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Dict, List, Optional
 
@@ -32,29 +32,43 @@ class SpendingRecord:
     category: str
     description: str
     total: Decimal  # amount paid once purchased, else the requested total
-    on: date  # purchase date, else submission date, else creation date (UTC)
+    on: date  # purchase date, else submission date, else creation date (in the caller's zone)
     status: str
 
 
-def _on(req: PurchaseRequest) -> datetime:
-    return req.purchased_at or req.submitted_at or req.created_at
+def local_day(moment: datetime, zone: tzinfo) -> date:
+    """The calendar date of an instant where the department is."""
+    return moment.astimezone(zone).date()
+
+
+def spending_day(req: PurchaseRequest, zone: tzinfo) -> date:
+    """The day a request's spending counts on: its purchase date (stored as a calendar date,
+    00:00 UTC), else the day in `zone` it was submitted, else created. A request submitted at
+    21:00 in Toronto counts on that day, not on the UTC date (already tomorrow)."""
+    if req.purchased_at is not None:
+        return req.purchased_at.astimezone(timezone.utc).date()
+    return local_day(req.submitted_at or req.created_at, zone)
 
 
 def spending_history(
     session: Session, *, cost_centre: str, since: date, until: date,
     card_id: Optional[str] = None, exclude_request_id: Optional[int] = None,
+    zone: tzinfo = timezone.utc,
 ) -> List[SpendingRecord]:
     """Spending of a cost centre (or of one card, when card_id is given) dated
-    within [since, until], both days included, oldest first."""
+    within [since, until], both days included, oldest first; days are those of `zone` (the
+    policy pack's time zone, like every "today")."""
     if since > until:
         raise ValueError(f"since ({since}) is after until ({until})")
     on_at = func.coalesce(
         PurchaseRequest.purchased_at, PurchaseRequest.submitted_at, PurchaseRequest.created_at
     )
+    # A day in any zone lies within a day either side of the same UTC day; the exact day is
+    # decided below, per request.
     stmt = select(PurchaseRequest).where(
         PurchaseRequest.status.in_([s.value for s in COUNTING_STATUSES]),
-        on_at >= date_to_utc(since),
-        on_at < date_to_utc(until + timedelta(days=1)),
+        on_at >= date_to_utc(since - timedelta(days=1)),
+        on_at < date_to_utc(until + timedelta(days=2)),
     )
     if card_id is not None:
         stmt = stmt.where(PurchaseRequest.card_id == card_id)
@@ -64,13 +78,17 @@ def spending_history(
         stmt = stmt.where(PurchaseRequest.id != exclude_request_id)
     records = []
     for req in session.execute(stmt.order_by(on_at, PurchaseRequest.id)).scalars():
+        day = spending_day(req, zone)
+        if not since <= day <= until:
+            continue
         records.append(SpendingRecord(
             request_id=req.id, reference=req.reference, requester=req.requester,
             cost_centre=req.cost_centre, card_id=req.card_id, supplier=req.supplier,
             category=req.category, description=req.description,
             total=req.amount_paid if req.amount_paid is not None else req.total,
-            on=_on(req).date(), status=req.status,
+            on=day, status=req.status,
         ))
+    records.sort(key=lambda record: (record.on, record.request_id))
     return records
 
 
@@ -140,8 +158,9 @@ def _approver_label(decision: Decision) -> str:
     return decision.approver
 
 
-def card_log(session: Session, month: str) -> List[CardLogRow]:
-    """The monthly acquisition card log: every purchase made in `month` (YYYY-MM)."""
+def card_log(session: Session, month: str, zone: tzinfo = timezone.utc) -> List[CardLogRow]:
+    """The monthly acquisition card log: every purchase made in `month` (YYYY-MM); approval and
+    certification dates are days in `zone` (the policy pack's time zone)."""
     start, end = parse_month(month)
     requests = list(session.execute(
         select(PurchaseRequest)
@@ -157,14 +176,14 @@ def card_log(session: Session, month: str) -> List[CardLogRow]:
     for req in requests:
         approved = approvals.get(req.id, [])
         rows.append(CardLogRow(
-            reference=req.reference, purchased_on=req.purchased_at.date(),
+            reference=req.reference, purchased_on=req.purchased_at.astimezone(timezone.utc).date(),
             requester=req.requester, cost_centre=req.cost_centre, card_id=req.card_id,
             category=req.category, supplier=req.supplier, description=req.description,
             subtotal=req.subtotal, tax=req.tax, total=req.total, amount_paid=req.amount_paid,
             approved_by=", ".join(_approver_label(d) for d in approved),
-            approved_on=max(d.decided_at for d in approved).date() if approved else None,
+            approved_on=local_day(max(d.decided_at for d in approved), zone) if approved else None,
             certified_by=req.certified_by,
-            certified_on=req.certified_at.date() if req.certified_at else None,
+            certified_on=local_day(req.certified_at, zone) if req.certified_at else None,
             policy_version=req.policy_version,
         ))
     return rows

@@ -5,9 +5,10 @@ the change through `storage` and returns what happened; `bot/` renders it for Sl
 dialogue actions for Rasa, the command line for a terminal. Uses `policies` and `storage`;
 nothing here imports `bot`, `dialogues` or `microbuy`.
 """
-from .clock import today
+from .clock import today, zone
 from .decisions import decide
 from .judging import BlockedRequest, judge, record, spending_for
 from .revision import Revised, approved_by, revise
 
-__all__ = ["BlockedRequest", "Revised", "approved_by", "decide", "judge", "record", "revise", "spending_for", "today"]
+__all__ = ["BlockedRequest", "Revised", "approved_by", "decide", "judge", "record", "revise", "spending_for", "today",
+           "zone"]

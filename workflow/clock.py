@@ -12,10 +12,16 @@ from policies import LoadedPolicy
 TODAY_VARIABLE = "MICROBUY_TODAY"
 
 
+def zone(policy: LoadedPolicy) -> ZoneInfo:
+    """The department's time zone: every day microbuy names (today, a purchase day in the
+    spending history, an approval date in the card log) is a day there."""
+    return ZoneInfo(policy.rules.pack.timezone)
+
+
 def today(policy: LoadedPolicy, env: Mapping[str, str] = os.environ) -> date:
     """Today where the department is: a request is judged, and a delegation checked, by the
     rules in force on that day."""
     override = env.get(TODAY_VARIABLE)
     if override:
         return date.fromisoformat(override)
-    return datetime.now(ZoneInfo(policy.rules.pack.timezone)).date()
+    return datetime.now(zone(policy)).date()

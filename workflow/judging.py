@@ -15,17 +15,20 @@ import storage
 from policies import Evaluation, LoadedPolicy, PurchaseRequest, evaluate, history_window, parse_request
 from policies.facts import card_of
 
+from .clock import zone
+
 
 def spending_for(session: Session, policy: LoadedPolicy, request: PurchaseRequest, on: date,
                  exclude_request_id: Optional[int] = None) -> list:
     """Past purchases of the request's cost centre and of its card, each once."""
     since, until, card = history_window(policy, request, on)
+    where = zone(policy)
     records = storage.spending_history(session, cost_centre=request.cost_centre, since=since, until=until,
-                                       exclude_request_id=exclude_request_id)
+                                       exclude_request_id=exclude_request_id, zone=where)
     if card:
         records += storage.spending_history(session, cost_centre=request.cost_centre, since=since, until=until,
                                             card_id=card_of(policy.rules, request.cost_centre, request.card_id),
-                                            exclude_request_id=exclude_request_id)
+                                            exclude_request_id=exclude_request_id, zone=where)
     return list({record.request_id: record for record in records}.values())
 
 

@@ -10,7 +10,7 @@ draft's effect alone and not that of an earlier edit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
@@ -186,6 +186,7 @@ def _history_as_of(policy: LoadedPolicy, request, req: storage.PurchaseRequest,
     """What storage.spending_history (via workflow.judging.spending_for) returned when `req` was
     submitted: the same cost centre or card, within the policy's window, counting then."""
     since, until, card = history_window(policy, request, on)
+    where = ZoneInfo(policy.rules.pack.timezone)
     moment = req.submitted_at
     records = []
     for other in pool:
@@ -195,11 +196,11 @@ def _history_as_of(policy: LoadedPolicy, request, req: storage.PurchaseRequest,
             continue
         paid = other.purchased_at is not None and other.purchased_at <= moment and other.amount_paid is not None
         if paid:
-            day = other.purchased_at.date()
+            day = other.purchased_at.astimezone(timezone.utc).date()  # a calendar date, kept as 00:00 UTC
         elif other.submitted_at <= moment:
-            day = other.submitted_at.date()
+            day = storage.local_day(other.submitted_at, where)
         else:  # resubmitted after `moment`: it existed from its creation
-            day = other.created_at.date()
+            day = storage.local_day(other.created_at, where)
         if not since <= day <= until:
             continue
         assert other.reference is not None  # a stored request has its reference

@@ -2,11 +2,13 @@
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
 
 from storage import (
+    Decision,
     PurchaseRequest,
     cancel_request,
     card_log,
@@ -175,3 +177,46 @@ def test_december_window(session_factory, new_request):
     with session_factory() as s:
         assert len(card_log(s, "2026-12")) == 1
         assert card_log(s, "2027-01") == []
+
+
+TORONTO = ZoneInfo("America/Toronto")
+
+
+def test_days_are_the_departments_days(session_factory, new_request):
+    """An evening submission in Toronto is already tomorrow in UTC: it counts on Toronto's day,
+    inside a window that ends today there, and a window starting the next day leaves it out."""
+    evening = dt.datetime(2026, 3, 31, 21, 30, tzinfo=TORONTO)  # 01:30 UTC on 1 April
+    early = dt.datetime(2026, 3, 1, 0, 30, tzinfo=TORONTO)  # 05:30 UTC, the same day
+    late_id, early_id = new_request(card_id="CARD-A"), new_request(card_id="CARD-A")
+    _set_dates(session_factory, late_id, created_at=evening, submitted_at=evening)
+    _set_dates(session_factory, early_id, created_at=early, submitted_at=early)
+    paid_id = new_request(card_id="CARD-A")
+    with session_factory.begin() as s:
+        record_decision(s, paid_id, revision=1, step=0, approver="U_MGR", outcome="approved")
+        mark_purchased(s, paid_id, actor="U_REQ", amount_paid="5.00", purchased_on=dt.date(2026, 3, 31))
+    march = dict(cost_centre="CC100", since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 31))
+    with session_factory() as s:
+        local = {r.request_id: r.on for r in spending_history(s, zone=TORONTO, **march)}
+        assert local == {early_id: dt.date(2026, 3, 1), late_id: dt.date(2026, 3, 31),
+                         paid_id: dt.date(2026, 3, 31)}
+        april = spending_history(s, zone=TORONTO, cost_centre="CC100",
+                                 since=dt.date(2026, 4, 1), until=dt.date(2026, 4, 30))
+        assert [r.request_id for r in april] == []
+        # The same rows in UTC days, for contrast: the evening one is April's there.
+        in_utc = {r.request_id: r.on for r in spending_history(s, **march)}
+        assert late_id not in in_utc and in_utc[early_id] == dt.date(2026, 3, 1)
+
+
+def test_card_log_dates_approvals_in_the_departments_zone(session_factory, new_request):
+    request_id = new_request()
+    with session_factory.begin() as s:
+        record_decision(s, request_id, revision=1, step=0, approver="U_MGR", outcome="approved")
+        mark_purchased(s, request_id, actor="U_REQ", amount_paid="1.00", purchased_on=dt.date(2026, 12, 1))
+    night = dt.datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 21:00 on 1 December in Toronto
+    with session_factory.begin() as s:
+        s.execute(update(Decision).where(Decision.request_id == request_id).values(decided_at=night))
+    with session_factory() as s:
+        [row] = card_log(s, "2026-12", zone=TORONTO)
+        assert row.approved_on == dt.date(2026, 12, 1) and row.purchased_on == dt.date(2026, 12, 1)
+        [utc_row] = card_log(s, "2026-12")
+        assert utc_row.approved_on == dt.date(2026, 12, 2)

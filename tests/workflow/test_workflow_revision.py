@@ -1,14 +1,16 @@
 """Revising a stored request through the workflow, judged by the real ESDC pack: a change to the
 purchase sends an approved request back, a lower price keeps it, every column follows the
 revision, and only the requester may revise."""
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 
 import storage
+import workflow
 
-from workflow_kit import AMINA, KWAME, NADIA, PIERRE, SOPHIE, pens
+from workflow_kit import AMINA, ESDC, KWAME, NADIA, ON, PIERRE, SOPHIE, pens
 
 
 def test_a_former_public_servant_as_supplier_sends_the_approval_back(kit):
@@ -67,3 +69,18 @@ def test_only_the_requester_revises(kit):
     after = kit.get(request_id)
     assert (after.status, after.revision, after.supplier) == (before.status, before.revision, "Staples")
     assert before.requester == NADIA
+
+
+
+def test_an_evening_purchase_counts_in_the_same_evenings_splitting_check(kit, session_factory):
+    """Submitted at 21:30 in Toronto (01:30 UTC the next day), a request is in the history of a
+    request judged later that evening: the history's days are the pack's days, as "today" is."""
+    request_id = kit.file(pens())
+    evening = datetime.combine(ON, time(21, 30), tzinfo=workflow.zone(ESDC))
+    with session_factory.begin() as session:
+        session.execute(update(storage.PurchaseRequest).where(storage.PurchaseRequest.id == request_id)
+                        .values(created_at=evening, submitted_at=evening))
+    with session_factory() as session:
+        request, _ = workflow.judge(session, ESDC, pens(unit_price="50.00"), ON)
+        history = workflow.spending_for(session, ESDC, request, ON)
+    assert [(r.request_id, r.on) for r in history] == [(request_id, ON)]
