@@ -27,7 +27,7 @@ export UV_PYTHON_PREFERENCE := system
 # product starts once per process. Two keep both cores of the project's machine busy.
 TEST_WORKERS ?= 2
 
-.PHONY: help setup run examples lint test nlu-eval model bench check-policies services browser clean
+.PHONY: help setup run examples lint test test-clock nlu-eval model bench check-policies services browser clean
 
 help:
 	@echo "make run       set up, then start the whole product (stand-in Slack, bot, Rasa) and print"
@@ -36,6 +36,8 @@ help:
 	@echo "make examples  set up, then evaluate the example requests (policies/examples)"
 	@echo "make lint      set up, then ruff, mypy and the layer contracts (pyproject.toml)"
 	@echo "make test      set up, then lint and run every test (TEST_WORKERS=2 processes)"
+	@echo "make test-clock  set up, then the tests marked clock at 01:30 UTC and at 23:30 in Toronto"
+	@echo "               (faketime; about 4 minutes)"
 	@echo "make nlu-eval  set up, then the NLU cross-validation (intent and entity F1; about 2 minutes)"
 	@echo "make bench     set up, then run the benchmarks (bench/README.md; about 20 minutes) and"
 	@echo "               write bench/results/"
@@ -86,6 +88,18 @@ lint: $(STAMP)
 
 test: $(STAMP) lint services browser model
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The tests whose results could depend on the hour (marker clock, tests/conftest.py), run with the
+# clock at the two hours where the UTC date and the pack's date differ: 01:30 UTC (still
+# yesterday in Toronto) and 23:30 in Toronto, with the machine's zone Toronto too (already
+# tomorrow in UTC). The clock advances from there; the monotonic clock is left alone (waits on
+# it under libfaketime hang).
+CLOCK_RUN := FAKETIME_DONT_FAKE_MONOTONIC=1
+test-clock: $(STAMP) services
+	@.ci/faketime
+	$(CLOCK_RUN) faketime "$$(date -u +%F) 01:30:00" $(BIN)/pytest -m clock -n $(TEST_WORKERS) --dist loadfile
+	TZ=America/Toronto $(CLOCK_RUN) faketime "$$(TZ=America/Toronto date +%F) 23:30:00" \
+		$(BIN)/pytest -m clock -n $(TEST_WORKERS) --dist loadfile
 
 # Three trainings on held-out folds: its own run, so the tests never wait on it (CI runs both).
 nlu-eval: $(STAMP) model

@@ -152,3 +152,26 @@ def db_engine(db_url):
 @pytest.fixture
 def session_factory(db_engine):
     return make_session_factory(db_engine)
+
+
+# The in-process tests whose results could depend on the hour they run at: they store requests
+# stamped with the machine's clock, compare days, or work out "today" (workflow.clock). `make
+# test-clock` runs them again with the clock set to 01:30 UTC and to 23:30 in Toronto (faketime),
+# the two hours at which the UTC date and the pack's date differ.
+CLOCK_SENSITIVE = (
+    "tests/storage/", "tests/workflow/",
+    "tests/cli/test_cli.py", "tests/cli/test_policy_diff.py", "tests/cli/test_report.py",
+    "tests/dialogues/test_dialogue_actions.py", "tests/dialogues/test_dialogue_answers.py",
+    "tests/dialogues/test_dialogue_draft.py", "tests/dialogues/test_dialogue_services.py",
+    "tests/bot/test_bot_reminders.py", "tests/bot/test_bot_reminders_slack_after_commit.py",
+    "tests/bot/test_bot_home.py", "tests/bot/test_bot_justification.py", "tests/bot/test_bot_policy_watch.py",
+    "tests/docs/test_admin_examples.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if where.startswith(CLOCK_SENSITIVE):
+            item.add_marker(pytest.mark.clock)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
-from typing import Mapping
+from datetime import date, datetime, timezone
+from typing import Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from policies import LoadedPolicy
@@ -18,10 +18,11 @@ def zone(policy: LoadedPolicy) -> ZoneInfo:
     return ZoneInfo(policy.rules.pack.timezone)
 
 
-def today(policy: LoadedPolicy, env: Mapping[str, str] = os.environ) -> date:
+def today(policy: LoadedPolicy, env: Mapping[str, str] = os.environ, now: Optional[datetime] = None) -> date:
     """Today where the department is: a request is judged, and a delegation checked, by the
-    rules in force on that day."""
+    rules in force on that day. `now` (an aware moment) is for tests; the machine's clock and
+    zone otherwise play no part."""
     override = env.get(TODAY_VARIABLE)
     if override:
         return date.fromisoformat(override)
-    return datetime.now(zone(policy)).date()
+    return (now or datetime.now(timezone.utc)).astimezone(zone(policy)).date()
