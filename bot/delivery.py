@@ -2,9 +2,12 @@
 paid) and then the receipt of the goods or services; the approver who gave the section 32
 approval certifies receipt (section 34); the request is then closed (status "certified").
 
-    approved DM  --"I bought it"-->  purchase_report modal  --storage.mark_purchased-->
-    "Received it" DM  --storage.mark_received-->  approver's DM "Certify receipt (section 34)"
-    --storage.certify_receipt-->  that message updated in place, the requester told it is closed
+    approved DM  --"I bought it"-->  purchase_report modal  --workflow.delivery.purchase-->
+    "Received it" DM  --workflow.delivery.receive-->  approver's DM "Certify receipt (section 34)"
+    --workflow.delivery.certify-->  that message updated in place, the requester told it is closed
+
+What may happen, and who may do it, is workflow.delivery's and storage's; this module turns
+clicks and forms into those calls and their results and refusals into Slack messages.
 
 Each button carries {"r": request id, "v": revision}. A click is claimed (storage.claim_event,
 keyed on the message ts and the action id) in the same transaction as its effect: a click that
@@ -25,14 +28,13 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
 import workflow
 from policies import AmountError, LoadedPolicy, format_money, parse_amount
-from storage.requests import route_members
+from workflow import delivery as delivery_steps
 
 from .approvals import BadButton
 from .language import Languages
@@ -228,29 +230,13 @@ class AfterApproval:
             "approved_max": req.approved_max_amount, "amount_paid": req.amount_paid,
             "purchased_on": self._calendar_day(req.purchased_at), "received_on": self._calendar_day(req.received_at),
             "certified_by": req.certified_by, "certified_on": self._day(req.certified_at),
-            "approver": self._section_32_approver(session, req),
+            "approver": delivery_steps.section_32_approver(session, req),
         }
 
     @staticmethod
-    def _section_32_approver(session: Session, req) -> Optional[str]:
-        """Who gave the final approval of this revision (a delegate, if one did)."""
-        decision = session.execute(
-            select(storage.Decision)
-            .where(storage.Decision.request_id == req.id, storage.Decision.revision == req.revision,
-                   storage.Decision.outcome == "approved")
-            .order_by(storage.Decision.step.desc(), storage.Decision.id.desc())
-        ).scalars().first()
-        return decision.approver if decision is not None else None
-
-    @staticmethod
     def certifiers(snap: Dict[str, Any], route: List[Dict[str, Any]]) -> List[str]:
-        """Who is asked to certify: the section 32 approver; without one, the last step's approvers."""
-        members = route_members(route)
-        approver = snap.get("approver")
-        if approver and approver in members and approver != snap["requester"]:
-            return [approver]
-        last = (route or [{}])[-1].get("approvers") or []
-        return [p for p in last if p != snap["requester"]]
+        """Who is asked to certify (workflow.delivery.certifiers)."""
+        return delivery_steps.certifiers(snap["requester"], snap.get("approver"), route)
 
     # -- 1. "I bought it" -------------------------------------------------------------------------
 
@@ -335,14 +321,19 @@ class AfterApproval:
         key = click_key(channel, message_ts, REPORT_PURCHASE, request_id, revision)
 
         def purchase(session: Session) -> Dict[str, Any]:
-            req = storage.get_request(session, request_id, for_update=True)
-            if req.revision != revision:
-                raise Refused("refused.form_changed", reference=req.reference, revision=revision, current=req.revision)
-            req = storage.mark_purchased(session, request_id, actor=user, amount_paid=amount, purchased_on=day)
-            return self._snapshot(session, req)
+            try:
+                done = delivery_steps.purchase(session, request_id, revision=revision, actor=user, amount_paid=amount,
+                                               purchased_on=day, today=self.today())
+            except delivery_steps.StaleRevision as exc:
+                raise Refused("refused.form_changed", reference=exc.reference, revision=exc.revision,
+                              current=exc.current) from exc
+            return self._snapshot(session, done.request)
 
         try:
             snap = self._once(key, purchase)
+        except delivery_steps.FutureDate:  # today moved on while the form was open: say so in the form
+            ack(response_action="errors", errors={"date": plain("delivery.modal.date_future", language)})
+            return
         except storage.AmountExceedsApproval:
             self._too_much(ack, client, user, request_id, amount, value=after_value(request_id, revision),
                            language=language)
@@ -417,10 +408,9 @@ class AfterApproval:
                        message_ts: Optional[str]) -> None:
         today = self.today()
 
-        def receive(session: Session, request_id: int) -> Tuple[Dict[str, Any], List[str]]:
-            req = storage.mark_received(session, request_id, actor=user, received_on=today)
-            snap = self._snapshot(session, req)
-            return snap, self.certifiers(snap, list(req.route or []))
+        def receive(session: Session, request_id: int, revision: int) -> Tuple[Dict[str, Any], List[str]]:
+            done = delivery_steps.receive(session, request_id, revision=revision, actor=user, today=today)
+            return self._snapshot(session, done.request), done.certifiers
 
         done = self._button_step(client, user=user, value=value, channel=channel, message_ts=message_ts,
                                  action_id=REPORT_RECEIPT, refused=RECEIPT_REFUSED, doing="receipt", work=receive)
@@ -444,8 +434,9 @@ class AfterApproval:
 
     def certify(self, client: WebClient, *, user: str, value: Any, channel: Optional[str],
                 message_ts: Optional[str]) -> None:
-        def certify(session: Session, request_id: int) -> Dict[str, Any]:
-            return self._snapshot(session, storage.certify_receipt(session, request_id, actor=user))
+        def certify(session: Session, request_id: int, revision: int) -> Dict[str, Any]:
+            return self._snapshot(session, delivery_steps.certify(session, request_id, revision=revision,
+                                                                  actor=user).request)
 
         snap = self._button_step(client, user=user, value=value, channel=channel, message_ts=message_ts,
                                  action_id=CERTIFY_RECEIPT, refused=CERTIFICATION_REFUSED, doing="certification",
@@ -470,6 +461,9 @@ class AfterApproval:
         English, for the audit log)."""
         if isinstance(exc, Refused):
             return exc
+        if isinstance(exc, delivery_steps.StaleRevision):
+            return Refused("refused.button_changed", reference=exc.reference, revision=exc.revision,
+                           current=exc.current)
         if isinstance(exc, storage.NotFound):
             return Refused("refused.not_found", request=f"MB-{request_id:06d}")
         try:
@@ -493,7 +487,7 @@ class AfterApproval:
 
     def _button_step(self, client: WebClient, *, user: str, value: Any, channel: Optional[str],
                      message_ts: Optional[str], action_id: str, refused: str, doing: str,
-                     work: Callable[[Session, int], Any]) -> Any:
+                     work: Callable[[Session, int, int], Any]) -> Any:
         """A button's effect, once, on the revision the button was sent for: `work`'s result, or
         None when the click is refused (explained and audited), not recorded, or a second one."""
         try:
@@ -502,15 +496,9 @@ class AfterApproval:
             self._refuse(client, user, channel, refused, Refused("refused.bad_button"), None, value, audit_why=str(exc))
             return None
 
-        def at_revision(session: Session) -> Any:
-            req = storage.get_request(session, request_id, for_update=True)
-            if req.revision != revision:
-                raise Refused("refused.button_changed", reference=req.reference, revision=revision,
-                              current=req.revision)
-            return work(session, request_id)
-
         try:
-            return self._once(click_key(channel, message_ts, action_id, request_id, revision), at_revision)
+            return self._once(click_key(channel, message_ts, action_id, request_id, revision),
+                              lambda session: work(session, request_id, revision))
         except (Refused, storage.NotAuthorized, storage.InvalidTransition, storage.NotFound, ValueError) as exc:
             self._refuse(client, user, channel, refused, self._refusal(exc, doing, user, request_id), request_id,
                          value, audit_why=str(exc))
