@@ -11,13 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from sqlalchemy.orm import sessionmaker
 
 import storage
 import workflow
 from policies import LoadedPolicy, PolicyInForce
+
+from .edited_yaml import EditedYaml
 
 log = logging.getLogger(__name__)
 
@@ -43,36 +43,9 @@ def today(policy: LoadedPolicy) -> date:
     return workflow.today(policy)
 
 
-_last_fields: Dict[str, dict] = {}
-_bad_stamp: tuple = ()
-
-
-def fields() -> Dict[str, dict]:
-    """dialogues/fields.yml: each answer's label, the words that name it, and why it is asked;
-    read again when the file changes, so an admin's rewording needs no restart. An edit that is
-    not a YAML mapping is logged and the last good version stays."""
-    global _last_fields, _bad_stamp
-    stat = FIELDS_FILE.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    if stamp == _bad_stamp:
-        return _last_fields
-    try:
-        _last_fields = _fields_as_of(*stamp)
-    except (YAMLError, ValueError, TypeError) as exc:
-        if not _last_fields:
-            raise
-        _bad_stamp = stamp  # say it once per edit
-        log.error("%s not reloaded, the previous wording stays: %s", FIELDS_FILE, exc)
-    return _last_fields
-
-
-@lru_cache(maxsize=1)
-def _fields_as_of(mtime_ns: int, size: int) -> Dict[str, dict]:
-    with FIELDS_FILE.open(encoding="utf-8") as handle:
-        loaded = YAML(typ="safe").load(handle)
-    if not isinstance(loaded, dict):
-        raise ValueError("fields.yml must be a mapping of slot names to their label, words and why")
-    return dict(loaded)
+# fields.yml: each question's label, words and why, reworded by admins without a restart.
+fields = EditedYaml(FIELDS_FILE, lambda loaded: isinstance(loaded, dict),
+                    "a mapping of slot names to their label, words and why")
 
 
 def in_language(texts: Dict[str, str], language: str) -> str:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 from babel.numbers import format_decimal
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+
+from .edited_yaml import EditedYaml
 
 log = logging.getLogger(__name__)
 
@@ -61,32 +60,7 @@ def _shown(value: Any, language: str, locale: str) -> str:
     return str(value)
 
 
-_last: Dict[str, dict] = {}
-_bad_stamp: tuple = ()
-
-
-def texts() -> Dict[str, dict]:
-    """texts.yml, read again when it changes; an edit that is not a mapping is logged and the
-    last good version stays."""
-    global _last, _bad_stamp
-    stat = TEXTS_FILE.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    if stamp == _bad_stamp:
-        return _last
-    try:
-        _last = _texts_as_of(*stamp)
-    except (YAMLError, ValueError, TypeError) as exc:
-        if not _last:
-            raise
-        _bad_stamp = stamp  # say it once per edit
-        log.error("%s not reloaded, the previous wording stays: %s", TEXTS_FILE, exc)
-    return _last
-
-
-@lru_cache(maxsize=1)
-def _texts_as_of(mtime_ns: int, size: int) -> Dict[str, dict]:
-    with TEXTS_FILE.open(encoding="utf-8") as handle:
-        loaded = YAML(typ="safe").load(handle)
-    if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
-        raise ValueError("texts.yml must map each text's name to one text per language")
-    return dict(loaded)
+# texts.yml: every sentence the dialogue says, reworded by admins without a restart.
+texts = EditedYaml(TEXTS_FILE,
+                   lambda loaded: isinstance(loaded, dict) and all(isinstance(v, dict) for v in loaded.values()),
+                   "a mapping of each text's name to one text per language")

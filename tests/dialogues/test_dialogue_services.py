@@ -23,7 +23,7 @@ def test_every_requirement_question_is_registered_even_after_a_garbage_collectio
 def test_fields_are_read_again_when_the_file_changes_and_a_broken_edit_keeps_the_old(tmp_path, monkeypatch, caplog):
     copy = tmp_path / "fields.yml"
     shutil.copy(services.FIELDS_FILE, copy)
-    monkeypatch.setattr(services, "FIELDS_FILE", copy)
+    monkeypatch.setattr(services.fields, "path", copy)
     assert services.fields()["unit_price"]["label"]["en"] != "Unit price (before tax)"
 
     data = YAML(typ="safe").load(copy.read_text())
