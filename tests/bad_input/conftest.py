@@ -10,25 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 HERE = Path(__file__).resolve().parent
 for folder in (HERE.parent / "bot", HERE.parent / "dialogues", HERE.parent / "faults", HERE):
     if str(folder) not in sys.path:
         sys.path.append(str(folder))
 
-from faults_kit import shared_product  # noqa: E402
-from rasa_stack import train_model  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def dialogue_model():
-    """The dialogue model, trained only when no model of the same data exists."""
-    return train_model()
-
-
-@pytest.fixture(scope="session")
-def product(request, dialogue_model, postgres_admin_engine, tmp_path_factory):
-    """The product on a PostgreSQL database of its own (conversations and requests), one for
-    tests/faults and tests/bad_input: each test leaves it running and whole."""
-    return shared_product(request.config, postgres_admin_engine, dialogue_model, tmp_path_factory.mktemp("product"))
+from faults_kit import dialogue_model, product  # noqa: E402, F401 - the shared fixtures

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -17,7 +18,7 @@ from bot.settings import Settings
 from policies import load_policy
 from standin import Deliverer, StandIn, Workspace
 
-from rasa_stack import RasaStack
+from rasa_stack import RasaStack, train_model
 from slack_kit import APPROVALS, SECRET, Slack
 
 
@@ -124,3 +125,18 @@ def audit_of(url: str, request_id=None) -> List[Tuple]:
     if request_id is None:
         return sql(url, "SELECT id, action, request_id FROM audit_log ORDER BY id")
     return sql(url, "SELECT id, action, request_id FROM audit_log WHERE request_id = :r ORDER BY id", r=request_id)
+
+
+# The fixtures of tests/faults and tests/bad_input, which share one running product: each
+# folder's conftest imports them.
+@pytest.fixture(scope="session")
+def dialogue_model():
+    """The dialogue model, trained only when no model of the same data exists."""
+    return train_model()
+
+
+@pytest.fixture(scope="session")
+def product(request, dialogue_model, postgres_admin_engine, tmp_path_factory):
+    """The product on a PostgreSQL database of its own (conversations and requests), one for
+    tests/faults and tests/bad_input: each test leaves it running and whole."""
+    return shared_product(request.config, postgres_admin_engine, dialogue_model, tmp_path_factory.mktemp("product"))
