@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from reminders_kit import audit_rows, bot_dms
 from slack_sdk import WebClient
 from sqlalchemy import func, select, update
 
@@ -65,15 +66,10 @@ class Kit:
         return result
 
     def dms(self, user):
-        """The bot's messages in `user`'s DM (none if it was never opened)."""
-        channel = next((c for c in self.workspace.channels.values() if c.is_im and c.user == user), None)
-        return [m.text for m in channel.messages if m.bot_id] if channel else []
+        return bot_dms(self.workspace, user)
 
     def audit(self, request_id):
-        with self.sessions() as session:
-            rows = session.execute(select(storage.AuditEntry).where(storage.AuditEntry.request_id == request_id)
-                                   .order_by(storage.AuditEntry.id)).scalars()
-            return [(row.action, row.actor, row.payload) for row in rows if row.action.startswith("reminder.")]
+        return audit_rows(self.sessions, request_id, "reminder.")
 
     def claims(self, prefix):
         with self.sessions() as session:

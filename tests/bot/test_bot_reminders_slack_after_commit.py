@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
+from reminders_kit import audit_rows, bot_dms
 from sqlalchemy import create_engine, event, func, select, text, update
 
 import storage
@@ -66,15 +67,11 @@ class Kit:
         return runner, result
 
     def dms(self, user):
-        channel = next((c for c in self.workspace.channels.values() if c.is_im and c.user == user), None)
-        return [m.text for m in channel.messages if m.bot_id] if channel else []
+        return bot_dms(self.workspace, user)
 
     def audit(self, request_id):
-        with self.sessions() as session:
-            rows = session.execute(select(storage.AuditEntry).where(storage.AuditEntry.request_id == request_id)
-                                   .order_by(storage.AuditEntry.id)).scalars()
-            return [(row.action, row.payload) for row in rows
-                    if row.action.startswith(("reminder.", "decision."))]
+        return [(action, payload) for action, _, payload in audit_rows(self.sessions, request_id, "reminder.",
+                                                                       "decision.")]
 
     def claims(self, key):
         with self.sessions() as session:
