@@ -25,16 +25,24 @@ def _purchase(kit, request_id, *, actor=NADIA, amount="95.00", day=ON, today=ON,
                                  amount_paid=Decimal(amount), purchased_on=day, today=today)
 
 
+def _receive(kit, request_id, *, revision=1, actor=NADIA):
+    with kit.sessions.begin() as session:
+        return delivery.receive(session, request_id, revision=revision, actor=actor, today=ON)
+
+
+def _certify(kit, request_id, *, revision=1, actor=AMINA):
+    with kit.sessions.begin() as session:
+        return delivery.certify(session, request_id, revision=revision, actor=actor)
+
+
 def test_the_whole_way_to_certified(kit):
     request_id = _approved(kit)
     bought = _purchase(kit, request_id)
     assert (bought.request.status, bought.request.amount_paid) == ("purchased", Decimal("95.00"))
     assert (bought.approver, bought.certifiers) == (AMINA, [AMINA])
-    with kit.sessions.begin() as session:
-        received = delivery.receive(session, request_id, revision=1, actor=NADIA, today=ON)
+    received = _receive(kit, request_id)
     assert (received.request.status, received.certifiers) == ("received", [AMINA])
-    with kit.sessions.begin() as session:
-        certified = delivery.certify(session, request_id, revision=1, actor=AMINA)
+    certified = _certify(kit, request_id)
     assert (certified.request.status, certified.request.certified_by) == ("certified", AMINA)
 
 
@@ -54,12 +62,11 @@ def test_a_stale_revision_is_refused_at_every_step(kit):
         _purchase(kit, request_id, revision=1)
     assert (stale.value.revision, stale.value.current) == (1, 2)
     _purchase(kit, request_id, revision=2, amount="90.00")
-    with kit.sessions.begin() as session, pytest.raises(delivery.StaleRevision):
-        delivery.receive(session, request_id, revision=1, actor=NADIA, today=ON)
-    with kit.sessions.begin() as session:
-        delivery.receive(session, request_id, revision=2, actor=NADIA, today=ON)
-    with kit.sessions.begin() as session, pytest.raises(delivery.StaleRevision):
-        delivery.certify(session, request_id, revision=1, actor=AMINA)
+    with pytest.raises(delivery.StaleRevision):
+        _receive(kit, request_id, revision=1)
+    _receive(kit, request_id, revision=2)
+    with pytest.raises(delivery.StaleRevision):
+        _certify(kit, request_id, revision=1)
     assert kit.get(request_id).status == "received"
 
 
@@ -68,14 +75,13 @@ def test_only_the_requester_buys_and_receives_and_never_certifies(kit):
     with pytest.raises(storage.NotAuthorized):
         _purchase(kit, request_id, actor=AMINA)
     _purchase(kit, request_id)
-    with kit.sessions.begin() as session, pytest.raises(storage.NotAuthorized):
-        delivery.receive(session, request_id, revision=1, actor=MARC, today=ON)
-    with kit.sessions.begin() as session:
-        delivery.receive(session, request_id, revision=1, actor=NADIA, today=ON)
-    with kit.sessions.begin() as session, pytest.raises(storage.SelfApproval):
-        delivery.certify(session, request_id, revision=1, actor=NADIA)
-    with kit.sessions.begin() as session, pytest.raises(storage.NotAuthorized):
-        delivery.certify(session, request_id, revision=1, actor=MARC)  # not on this request's route
+    with pytest.raises(storage.NotAuthorized):
+        _receive(kit, request_id, actor=MARC)
+    _receive(kit, request_id)
+    with pytest.raises(storage.SelfApproval):
+        _certify(kit, request_id, actor=NADIA)
+    with pytest.raises(storage.NotAuthorized):
+        _certify(kit, request_id, actor=MARC)  # not on this request's route
     assert kit.get(request_id).status == "received"
 
 
