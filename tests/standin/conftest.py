@@ -4,6 +4,8 @@ from slack_sdk import WebClient
 
 from standin import StandIn, Workspace
 
+from app_recorder import Recorder
+
 PEOPLE = {
     "U01AMINA": ("Amina Haddad", "en"),
     "U02MARC": ("Marc Tremblay", "fr"),
@@ -42,3 +44,11 @@ def standin(workspace):
 @pytest.fixture
 def client(standin, workspace) -> WebClient:
     return WebClient(token=workspace.bot_token, base_url=standin.url, timeout=5)
+
+
+@pytest.fixture
+def recorder():
+    """An app the stand-in delivers to, keeping what it receives (app_recorder.py)."""
+    running = Recorder()
+    yield running
+    running.close()

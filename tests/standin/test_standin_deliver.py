@@ -17,16 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from standin import Deliverer
 
-from app_recorder import Recorder
-
 SECRET = "standin-test-signing-secret"
-
-
-@pytest.fixture
-def recorder():
-    running = Recorder()
-    yield running
-    running.close()
 
 
 @pytest.fixture

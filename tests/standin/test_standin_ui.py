@@ -11,18 +11,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from standin.ui import REQUIRED
 
-from app_recorder import Recorder
-
 SECRET = "ui-test-signing-secret"
 AMINA, MARC, BOT = "U01AMINA", "U02MARC", "U0BOT"
 CHANNEL = "C0APPROVALS"
-
-
-@pytest.fixture
-def recorder():
-    running = Recorder()
-    yield running
-    running.close()
 
 
 @pytest.fixture
