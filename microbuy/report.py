@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 import storage
+import workflow
 from policies import LoadedPolicy, format_money
 from storage.history import PURCHASED_STATUSES, parse_month
 from storage.types import date_to_utc
@@ -115,11 +116,16 @@ class MonthlyReport:
 def build_report(session: Session, policy: LoadedPolicy, month: str, *, cost_centre: Optional[str] = None,
                  now: Optional[datetime] = None) -> MonthlyReport:
     """The month's figures per cost centre (every centre of the pack and any with requests)."""
-    start, end = (date_to_utc(day) for day in parse_month(month))  # ValueError for a bad month
+    first, after = parse_month(month)  # ValueError for a bad month
+    # Submissions and decisions are moments: the month is the pack's (a request sent at 21:00 on
+    # 30 November in Toronto is November's). A purchase date is a calendar date kept as 00:00 UTC.
+    zone = workflow.zone(policy)
+    moments = (datetime.combine(first, time(0), tzinfo=zone), datetime.combine(after, time(0), tzinfo=zone))
+    days = (date_to_utc(first), date_to_utc(after))
     now = now or datetime.now(timezone.utc)
     model = storage.PurchaseRequest
-    in_month = [and_(column >= start, column < end)
-                for column in (model.submitted_at, model.decided_at, model.purchased_at)]
+    in_month = [and_(column >= start, column < end) for column, (start, end)
+                in ((model.submitted_at, moments), (model.decided_at, moments), (model.purchased_at, days))]
     stmt = select(model).where(or_(*in_month, model.status == S.SUBMITTED.value))
     if cost_centre is not None:
         stmt = stmt.where(model.cost_centre == cost_centre)
@@ -128,7 +134,7 @@ def build_report(session: Session, policy: LoadedPolicy, month: str, *, cost_cen
     rules = policy.rules
     codes = [cost_centre] if cost_centre is not None \
         else sorted(set(rules.approval.cost_centres) | {r.cost_centre for r in rows})
-    period = (start, end)
+    period = (moments, days)
     centres = tuple(_figures(code, _centre_name(policy, code), [r for r in rows if r.cost_centre == code], period, now,
                              rules.proactive_disclosure.threshold) for code in codes)
     overall = None if cost_centre is not None else _figures(ALL, "All cost centres", rows, period, now,
@@ -145,16 +151,18 @@ def _centre_name(policy: LoadedPolicy, code: str) -> str:
     return centre.name.get_text(pack.default_language, pack.default_language) if centre else ""
 
 
-def _figures(code: str, name: str, rows: Sequence[storage.PurchaseRequest], period: Tuple[datetime, datetime],
-             now: datetime, threshold: Decimal) -> Figures:
-    start, end = period
+def _figures(code: str, name: str, rows: Sequence[storage.PurchaseRequest],
+             period: Tuple[Tuple[datetime, datetime], Tuple[datetime, datetime]], now: datetime,
+             threshold: Decimal) -> Figures:
+    (start, end), (first_day, day_after) = period
 
     def within(moment: Optional[datetime]) -> bool:
         return moment is not None and start <= moment < end
 
     submitted = [r for r in rows if within(r.submitted_at)]
     approved = [r for r in rows if within(r.decided_at) and S(r.status) in APPROVED_STATUSES]
-    purchased = [r for r in rows if within(r.purchased_at) and S(r.status) in PURCHASED_STATUSES]
+    purchased = [r for r in rows if r.purchased_at is not None and first_day <= r.purchased_at < day_after
+                 and S(r.status) in PURCHASED_STATUSES]
     decided = [hours(r.decided_at - r.submitted_at) for r in rows
                if within(r.decided_at) and r.submitted_at is not None and r.decided_at >= r.submitted_at]
     waiting = sorted(((hours(now - r.submitted_at), r) for r in rows if r.status == S.SUBMITTED.value),

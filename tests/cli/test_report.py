@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -26,7 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 ESDC = REPO / "policies" / "esdc.yml"
 EXAMPLES = REPO / "policies" / "examples"
 MONTH = "2025-10"
-START, END = datetime(2025, 10, 1, tzinfo=timezone.utc), datetime(2025, 11, 1, tzinfo=timezone.utc)
+# The month of moments (submissions, decisions) is the pack's: Toronto's.
+TORONTO = ZoneInfo("America/Toronto")
+START, END = datetime(2025, 10, 1, tzinfo=TORONTO), datetime(2025, 11, 1, tzinfo=TORONTO)
 THRESHOLD = Decimal("1000")  # the report's pack lowers the disclosure threshold so a request is over it
 SCRIPT = "<script>alert(1)</script>"
 
@@ -131,6 +134,8 @@ def month(sqlite_url, monkeypatch) -> Month:
     dropped = m.submit("whiteboard_markers.json", utc(10, 25, 9), **markers)
     m.cancel(dropped, utc(10, 26, 9))
     m.submit("whiteboard_markers.json", utc(11, 3, 9), supplier="=Evil Supplies", **markers)  # next month, waits
+    # 22:30 on 31 October in Toronto, already November in UTC: October's, and it waits.
+    m.submit("whiteboard_markers.json", utc(11, 1, 2).replace(minute=30), supplier="Late Evening Supplies", **markers)
     return m
 
 
