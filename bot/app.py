@@ -35,7 +35,8 @@ LISTENER_THREADS = 64
 
 
 class Services:
-    """What the listeners share."""
+    """What the listeners share: Bolt hands it to each as its `services` argument (the context,
+    set by bot/listeners/middleware.py, `Share`)."""
 
     def __init__(self, sessions: sessionmaker, conversation: Conversation, approvals: Approvals,
                  after_approval: AfterApproval, policy: Callable[[], LoadedPolicy],
@@ -49,7 +50,8 @@ class Services:
         self.languages = languages or approvals.languages
 
     def first_time(self, key: Optional[str], kind: str) -> bool:
-        """True once per Slack event, command or click; a retry or a second click gets False."""
+        """True once per Slack event, command or click; a retry or a second click gets False.
+        Asked by the listeners' middleware (bot/listeners/middleware.py, `Once`)."""
         if not key:
             return True
         try:

@@ -1,8 +1,13 @@
-"""Every Slack listener, one module per kind (as slack-samples/bolt-python-starter-template)."""
+"""Every Slack listener, one module per kind (as slack-samples/bolt-python-starter-template): each
+listener is a named function of its module, and the module's `register(app)` hands it to Bolt.
+
+The order is Bolt's: the global middleware below, for every request, then each listener's own
+middleware (the duplicate-delivery claim, `middleware.Once`), then the listener."""
 from slack_bolt import App
 
 from ..membership import MembersOnly
 from . import actions, after_approval, commands, events, messages, views
+from .middleware import Share
 
 
 def register(app: App, services) -> None:
@@ -11,9 +16,11 @@ def register(app: App, services) -> None:
     members_only = MembersOnly.for_client(app.client, heard=services.languages.heard_from_slack)
     services.languages.on_slack_user = members_only.membership.remember
     app.use(members_only)
-    messages.register(app, services)
-    commands.register(app, services)
-    actions.register(app, services)
-    views.register(app, services)
-    after_approval.register(app, services)
-    events.register(app, services)
+    # Then the services (bot/app.py), in the context: listeners take them as their `services` argument.
+    app.use(Share(services))
+    messages.register(app)
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    after_approval.register(app)
+    events.register(app)

@@ -4,48 +4,57 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from ..home import SET_LANGUAGE, home_view, unavailable_view
 
+if TYPE_CHECKING:
+    from ..app import Services
+
 log = logging.getLogger(__name__)
+LANGUAGE_BUTTON = re.compile(rf"^{SET_LANGUAGE}_[a-z]{{2}}$")
 
 
-def register(app: App, services) -> None:
-    def publish(client, user: str) -> None:
-        """Build and publish `user`'s Home tab in their language."""
-        language = "en"
-        try:
-            language = services.languages.of(user, client)
-            policy = services.approvals.policy()
-            with services.sessions() as session:
-                # A read: on SQLite it does not hold the write lock while the view is built.
-                session.connection(execution_options={"sqlite_begin": "DEFERRED"})
-                view = home_view(session, policy, user, language)
-        except Exception:  # the database (or policy) is down: say so rather than show nothing
-            log.exception("the Home tab of %s could not be built", user)
-            view = unavailable_view(language)
-        try:
-            client.views_publish(user_id=user, view=view)
-        except SlackApiError as exc:
-            log.error("could not publish the Home tab of %s: %s", user, exc.response.get("error"))
+def publish(services: Services, client, user: str) -> None:
+    """Build and publish `user`'s Home tab in their language."""
+    language = "en"
+    try:
+        language = services.languages.of(user, client)
+        policy = services.approvals.policy()
+        with services.sessions() as session:
+            # A read: on SQLite it does not hold the write lock while the view is built.
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+            view = home_view(session, policy, user, language)
+    except Exception:  # the database (or policy) is down: say so rather than show nothing
+        log.exception("the Home tab of %s could not be built", user)
+        view = unavailable_view(language)
+    try:
+        client.views_publish(user_id=user, view=view)
+    except SlackApiError as exc:
+        log.error("could not publish the Home tab of %s: %s", user, exc.response.get("error"))
 
-    @app.event("app_home_opened")
-    def home_opened(event, client):
-        if event.get("tab") != "home":
-            return  # the Messages tab: the conversation is in listeners/messages.py
-        user = event.get("user")
-        if user:
-            publish(client, user)
 
-    @app.action(re.compile(rf"^{SET_LANGUAGE}_[a-z]{{2}}$"))
-    def language_chosen(ack, body, action, client):
-        """English / Français on the Home tab: the person's own choice, from their next message on."""
-        ack()
-        user = (body.get("user") or {}).get("id")
-        if not user:
-            return
-        services.languages.choose(user, action.get("value") or "", "app_home")
-        publish(client, user)
+def home_opened(event, client, services: Services) -> None:
+    if event.get("tab") != "home":
+        return  # the Messages tab: the conversation is in listeners/messages.py
+    user = event.get("user")
+    if user:
+        publish(services, client, user)
+
+
+def language_chosen(ack, body, action, client, services: Services) -> None:
+    """English / Français on the Home tab: the person's own choice, from their next message on."""
+    ack()
+    user = (body.get("user") or {}).get("id")
+    if not user:
+        return
+    services.languages.choose(user, action.get("value") or "", "app_home")
+    publish(services, client, user)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(home_opened)
+    app.action(LANGUAGE_BUTTON)(language_chosen)

@@ -1,25 +1,41 @@
 """Direct messages and mentions: the requester's side of the purchase conversation."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
 from slack_bolt import App
 
+from .middleware import Once, event_id
 
-def register(app: App, services) -> None:
-    @app.event("message")
-    def direct_message(event, body, client):
-        # Only people writing in the bot's DM; edits, joins and the bot's own posts are not turns.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return
-        if not services.first_time(body.get("event_id"), "event"):
-            return  # a retried delivery (X-Slack-Retry-Num) of a message already handled
-        services.conversation.relay(client, body.get("team_id"), event["user"], event["channel"], event.get("text", ""))
+if TYPE_CHECKING:
+    from ..app import Services
 
-    @app.event("app_mention")
-    def mention(event, body, client):
-        if not services.first_time(body.get("event_id"), "event"):
-            return
-        channel = services.conversation.dm_channel(client, event["user"])
-        if channel is None:
-            return
-        text = services.without_mentions(event.get("text", ""))
-        services.conversation.relay(client, body.get("team_id"), event["user"], channel, text or "help")
+
+def a_turn(event: Dict[str, Any]) -> bool:
+    """Only people writing in the bot's DM; edits, joins and the bot's own posts are not turns."""
+    return event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id")
+
+
+def turn_event_id(body: Dict[str, Any]) -> Optional[str]:
+    """The claim of a message event: its id, for a turn only (what is ignored is not claimed)."""
+    return event_id(body) if a_turn(body.get("event") or {}) else None
+
+
+def direct_message(event, body, client, services: Services) -> None:
+    if not a_turn(event):
+        return
+    services.conversation.relay(client, body.get("team_id"), event["user"], event["channel"], event.get("text", ""))
+
+
+def mention(event, body, client, services: Services) -> None:
+    channel = services.conversation.dm_channel(client, event["user"])
+    if channel is None:
+        return
+    text = services.without_mentions(event.get("text", ""))
+    services.conversation.relay(client, body.get("team_id"), event["user"], channel, text or "help")
+
+
+def register(app: App) -> None:
+    # A retried delivery (X-Slack-Retry-Num) of an event already handled goes no further than Once.
+    app.event("message", middleware=[Once(turn_event_id, "event")])(direct_message)
+    app.event("app_mention", middleware=[Once(event_id, "event")])(mention)

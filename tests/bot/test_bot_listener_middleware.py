@@ -1,0 +1,290 @@
+"""The Bolt middleware of bot/listeners/ (middleware.py): the duplicate-delivery claim (`Once`,
+listener middleware) and the services in the context (`Share`), after `MembersOnly`.
+
+Through the product as it runs: bot.app.build, served over HTTP (bot/server.py), Slack's
+deliveries signed by the stand-in's Deliverer, on a database of the test's own. Rasa is a
+recording stand-in of its own (no one needs a real turn here), put in place of the RasaClient."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+
+import pytest
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy import func, select
+
+import storage
+from bot.app import build
+from bot.approvals import button_value
+from bot.listeners import messages
+from bot.listeners.middleware import Once, Share, event_id
+from bot.membership import MembersOnly
+from bot.server import serve_in_background
+from bot.settings import Settings
+from policies import DEFAULT_POLICY, load_policy
+from standin import Deliverer, StandIn, Workspace
+
+from slack_kit import APPROVALS, MANAGER, REQUESTER, SECRET, store_request
+
+QUIET_S = 0.8  # how long a duplicate is given to do something it should not
+
+
+class RecordingRasa:
+    def __init__(self):
+        self.sent = []
+        self._lock = threading.Lock()
+
+    def send(self, team_id, user_id, text, language=None):
+        with self._lock:
+            self.sent.append((user_id, text))
+        return [{"recipient_id": f"{team_id}:{user_id}", "text": f"heard: {text}"}]
+
+
+def eventually(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("never happened")
+        time.sleep(0.05)
+
+
+class Product:
+    def __init__(self, app, services, workspace, deliver, rasa, policy):
+        self.app, self.services, self.workspace, self.deliver = app, services, workspace, deliver
+        self.rasa, self.policy = rasa, policy
+
+    def claimed(self, key):
+        with self.services.sessions() as session:
+            return session.execute(select(func.count()).select_from(storage.ProcessedEvent)
+                                   .where(storage.ProcessedEvent.event_id == key)).scalar_one()
+
+    def claims(self):
+        with self.services.sessions() as session:
+            return session.execute(select(func.count()).select_from(storage.ProcessedEvent)).scalar_one()
+
+    def turns(self, user):
+        return [text for who, text in list(self.rasa.sent) if who == user]
+
+    def guest(self):
+        user = f"U0GST{uuid.uuid4().hex[:6].upper()}"
+        self.workspace.add_user(user, user.lower(), real_name=f"Guest {user[-4:]}", is_restricted=True)
+        return user
+
+    def event(self, event):
+        """An Events API delivery of `event` as Slack sends it (the Deliverer's envelope)."""
+        return self.deliver._event(event)
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(DEFAULT_POLICY)
+
+
+@pytest.fixture
+def product(tmp_path, policy):
+    url = f"sqlite:///{tmp_path / 'microbuy.db'}"
+    storage.upgrade(url)
+    workspace = Workspace.from_people({uid: (p.name, p.language or "en") for uid, p in policy.rules.people.items()},
+                                      channels={APPROVALS: "microbuy-approvals"})
+    engine = storage.make_engine(url)
+    try:
+        with StandIn(workspace) as standin:
+            settings = Settings.from_env({
+                "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.url,
+                "RASA_URL": "http://127.0.0.1:9", "MICROBUY_RASA_SECRET": "listener-tests-rasa-secret",
+            })
+            app, services = build(settings, sessions=storage.make_session_factory(engine), policy=lambda: policy)
+            rasa = RecordingRasa()
+            services.conversation.rasa = rasa
+            server, events_url = serve_in_background(app)
+            try:
+                yield Product(app, services, workspace, Deliverer(events_url, SECRET, workspace), rasa, policy)
+                time.sleep(0.3)  # what the last listener still posts, before the stand-in stops
+            finally:
+                server.shutdown()
+                server.server_close()
+    finally:
+        engine.dispose()
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+def test_a_retried_message_event_is_one_turn(product):
+    dm = product.workspace.dm(REQUESTER).id
+    first = product.deliver.message(REQUESTER, dm, "I need a box of pens")
+    assert first.status == 200
+    eventually(lambda: product.turns(REQUESTER) == ["I need a box of pens"])
+    for num in (1, 2):  # Slack's retries: the same event_id, X-Slack-Retry-Num 1 and 2
+        assert product.deliver.retry(first, num=num).status == 200
+    time.sleep(QUIET_S)
+    assert product.turns(REQUESTER) == ["I need a box of pens"]
+    assert product.claimed(first.event_id) == 1
+
+
+def test_a_retried_mention_is_one_turn(product):
+    first = product.deliver.mention(REQUESTER, APPROVALS, "I need pens")
+    eventually(lambda: len(product.turns(REQUESTER)) == 1)
+    assert product.deliver.retry(first).status == 200
+    time.sleep(QUIET_S)
+    assert len(product.turns(REQUESTER)) == 1 and product.claimed(first.event_id) == 1
+
+
+@pytest.mark.parametrize("extra", [
+    {"subtype": "message_changed"}, {"subtype": "channel_join"}, {"bot_id": "B0OTHERAPP"},
+    {"channel_type": "channel"},
+], ids=["an edit", "a join", "another app's post", "a channel message"])
+def test_what_is_not_a_turn_is_acknowledged_and_neither_claimed_nor_relayed(product, extra):
+    dm = product.workspace.dm(REQUESTER).id
+    event = {"type": "message", "channel": dm, "channel_type": "im", "user": REQUESTER, "text": "hello",
+             "ts": "1764000000.000100", **extra}
+    delivery = product.event(event)
+    assert delivery.status == 200
+    time.sleep(QUIET_S)
+    assert product.turns(REQUESTER) == []
+    assert product.claimed(delivery.event_id) == 0 and product.claims() == 0
+
+
+def test_a_retried_buy_command_starts_one_conversation(product):
+    first = product.deliver.slash_command(REQUESTER, "/buy")
+    assert first.status == 200
+    eventually(lambda: product.turns(REQUESTER) == ["/start_purchase"])
+    assert product.deliver.retry(first).status == 200
+    time.sleep(QUIET_S)
+    assert product.turns(REQUESTER) == ["/start_purchase"] and product.claimed(first.trigger_id) == 1
+
+
+# -- clicks ---------------------------------------------------------------------------------------
+
+def bot_question(product, user=REQUESTER):
+    dm = product.workspace.dm(user).id
+    button = {"type": "button", "action_id": "rasa_button_0", "value": "/affirm",
+              "text": {"type": "plain_text", "text": "Yes"}}
+    return dm, product.workspace.post_as_bot(dm, text="Submit it?", blocks=[
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Submit it?"}},
+        {"type": "actions", "block_id": "q", "elements": [button]}])
+
+
+def test_a_second_click_on_the_same_question_is_acknowledged_and_ignored(product):
+    dm, question = bot_question(product)
+    first = product.deliver.block_action(REQUESTER, question, "rasa_button_0", "/affirm")
+    assert first.status == 200
+    eventually(lambda: product.turns(REQUESTER) == ["/affirm"])
+    again = product.deliver.block_action(REQUESTER, question, "rasa_button_0", "/affirm")
+    redelivered = product.deliver.retry(first)
+    assert again.status == 200 and redelivered.status == 200  # acknowledged: Slack shows no error
+    time.sleep(QUIET_S)
+    assert product.turns(REQUESTER) == ["/affirm"]
+    assert product.claimed(f"answer:{dm}:{question.ts}") == 1
+
+
+def test_a_redelivered_approve_click_decides_once_and_is_acknowledged(product):
+    request_id = store_request(product.services.sessions, product.policy, supplier="Redelivered Supplies")
+    with product.services.sessions() as session:
+        request = storage.get_request(session, request_id)
+        value = button_value(request_id, request.revision, request.approval_step)
+    button = {"type": "button", "action_id": "approve", "text": {"type": "plain_text", "text": "Approve"},
+              "value": value}
+    post = product.workspace.post_as_bot(APPROVALS, text=f"MB-{request_id:06d}",
+                                         blocks=[{"type": "actions", "block_id": "decide", "elements": [button]}])
+    first = product.deliver.block_action(MANAGER, post, "approve")
+    assert first.status == 200
+
+    def audited(action):
+        with product.services.sessions() as session:
+            return session.execute(select(func.count()).select_from(storage.AuditEntry).where(
+                storage.AuditEntry.request_id == request_id, storage.AuditEntry.action == action)).scalar_one()
+
+    eventually(lambda: audited("decision.approved") == 1)
+    assert product.deliver.retry(first).status == 200
+    time.sleep(QUIET_S)
+    # Handled twice, the second would be refused by storage and audited decision.refused.
+    assert audited("decision.approved") == 1 and audited("decision.refused") == 0
+    assert product.claimed(f"decision:{first.payload['actions'][0]['action_ts']}:{MANAGER}") == 1
+
+
+# -- the order: members only, before any claim or listener ----------------------------------------
+
+def test_a_guests_retried_message_is_refused_and_never_claimed_nor_relayed(product):
+    guest = product.guest()
+    dm = product.workspace.dm(guest).id
+    first = product.deliver.message(guest, dm, "I need pens")
+    assert first.status == 200 and product.deliver.retry(first).status == 200
+    product.workspace.wait_for(lambda: [m for m in product.workspace.messages(dm) if m.bot_id], timeout=10)
+    time.sleep(QUIET_S)
+    assert product.turns(guest) == []
+    assert product.claimed(first.event_id) == 0 and product.claims() == 0
+
+
+def test_a_guests_click_on_a_question_is_refused_and_leaves_the_button_to_its_owner(product):
+    guest = product.guest()
+    dm, question = bot_question(product, REQUESTER)
+    with product.workspace.lock:
+        product.workspace.channels[dm].members.append(guest)
+    assert product.deliver.block_action(guest, question, "rasa_button_0", "/affirm").status == 200
+    time.sleep(QUIET_S)
+    assert product.turns(guest) == [] and product.claims() == 0
+    # The claim was not taken by the refused click: the person the question is for can still answer.
+    assert product.deliver.block_action(REQUESTER, question, "rasa_button_0", "/affirm").status == 200
+    eventually(lambda: product.turns(REQUESTER) == ["/affirm"])
+
+
+def test_members_only_is_the_first_global_middleware_of_ours_and_the_claims_are_listener_middleware(product):
+    ours = [m for m in product.app._middleware_list if isinstance(m, (MembersOnly, Share, Once))]
+    assert [type(m) for m in ours] == [MembersOnly, Share]
+    claimed = {listener.ack_function.__name__: [m.kind for m in listener.middleware if isinstance(m, Once)]
+               for listener in product.app._listeners}
+    assert claimed["direct_message"] == claimed["mention"] == ["event"]
+    assert claimed["buy"] == ["command"]
+    assert claimed["answer_button"] == claimed["approve"] == claimed["change_approved"] == ["click"]
+    # Claimed in bot/delivery.py with their effect, or nothing to claim:
+    for name in ("ask_reason", "reason_given", "report_purchase", "purchase_reported", "report_receipt",
+                 "certify_receipt", "home_opened", "language_chosen"):
+        assert claimed[name] == [], name
+
+
+# -- Once itself ----------------------------------------------------------------------------------
+
+class Claims:
+    def __init__(self, first=True, fails=False):
+        self.asked, self.first, self.fails = [], first, fails
+
+    def first_time(self, key, kind):
+        self.asked.append((key, kind))
+        if self.fails:
+            raise ValueError("claim_event needs a non-empty event_id")
+        return self.first
+
+
+def run_once(once, body, claims):
+    request = BoltRequest(body=body, mode="socket_mode")
+    request.context["services"] = claims
+    went_on = []
+    answer = once.process(req=request, resp=BoltResponse(status=200), next=lambda: went_on.append(True))
+    return answer, went_on
+
+
+def test_once_goes_on_the_first_time_and_acknowledges_a_duplicate_without_going_on():
+    body = {"type": "event_callback", "event_id": "Ev0ONCE", "event": {"type": "app_mention"}}
+    answer, went_on = run_once(Once(event_id, "event"), body, Claims(first=True))
+    assert went_on == [True]
+    answer, went_on = run_once(Once(event_id, "event"), body, Claims(first=False))
+    assert went_on == [] and answer.status == 200 and answer.body == ""
+
+
+def test_once_claims_nothing_for_a_key_of_none_and_lets_the_listener_decide():
+    claims = Claims()
+    body = {"type": "event_callback", "event_id": "Ev0EDIT", "event": {"type": "message", "subtype": "message_changed"}}
+    answer, went_on = run_once(Once(messages.turn_event_id, "event"), body, claims)
+    assert claims.asked == [(None, "event")] and went_on == [True]
+
+
+def test_once_acknowledges_a_payload_it_cannot_claim_and_goes_no_further(caplog):
+    caplog.set_level(logging.ERROR, logger="bot.listeners.middleware")
+    answer, went_on = run_once(Once(lambda body: body["missing"], "click"), {"type": "block_actions"}, Claims())
+    assert went_on == [] and answer.status == 200
+    answer, went_on = run_once(Once(event_id, "event"), {"event_id": "Ev0X"}, Claims(fails=True))
+    assert went_on == [] and answer.status == 200
+    assert len([r for r in caplog.records if "no claim" in r.getMessage()]) == 2
