@@ -29,6 +29,7 @@ import httpx
 
 from bench.conversation import MAX_TURNS, Purchase, Reply, answer, rest_question, submitted
 from dialogues import shared_secret
+from dialogues.processes import PROCESSES
 from dialogues.rasa_cli import TOKEN_ENV
 from dialogues.stack import free_port
 from dialogues.training import rasa_env
@@ -139,7 +140,7 @@ class FullStack:
         for i in range(self.counts["actions"]):
             port = free_port()
             action_urls.append(f"http://127.0.0.1:{port}")
-            self.children.append(Child(f"actions{i + 1}", [python, "-m", "dialogues.action_server", "-p", str(port)],
+            self.children.append(Child(f"actions{i + 1}", PROCESSES["actions"].command(python, port=port),
                                        {**base, shared_secret.ACTIONS_SECRET: self.actions_secret},
                                        answers_200(f"http://127.0.0.1:{port}/health"), START_TIMEOUT_S,
                                        log(f"actions{i + 1}")))
@@ -151,11 +152,8 @@ class FullStack:
                    shared_secret.ACTIONS_SECRET: self.actions_secret, shared_secret.RASA_SECRET: self.rasa_secret}
             if self.redis_url:
                 env["REDIS_URL"] = self.redis_url
-            self.children.append(Child(f"rasa{i + 1}", [
-                python, "-m", "dialogues.rasa_cli", "run", "--model", str(self.model), "--endpoints",
-                "dialogues/endpoints.yml",
-                "--credentials", "dialogues/credentials.yml", "-i", "127.0.0.1", "-p", str(port)],
-                env, rasa_ready(f"{url}/", None), START_TIMEOUT_S, log(f"rasa{i + 1}")))
+            self.children.append(Child(f"rasa{i + 1}", PROCESSES["rasa"].command(python, model=self.model, port=port),
+                                       env, rasa_ready(f"{url}/", None), START_TIMEOUT_S, log(f"rasa{i + 1}")))
         for i in range(self.counts["bot"]):
             port = free_port()
             self.bot_urls.append(f"http://127.0.0.1:{port}/slack/events")
@@ -163,7 +161,7 @@ class FullStack:
                    "SLACK_SIGNING_SECRET": self.secret, "RASA_URL": self.rasa_urls[i % len(self.rasa_urls)],
                    shared_secret.RASA_SECRET: self.rasa_secret,
                    "PORT": str(port)}
-            self.children.append(Child(f"bot{i + 1}", [str(BIN / "python"), "-m", "bot"], env,
+            self.children.append(Child(f"bot{i + 1}", PROCESSES["web"].command(str(BIN / "python")), env,
                                        answers_200(f"http://127.0.0.1:{port}/health"), START_TIMEOUT_S,
                                        log(f"bot{i + 1}")))
         for child in self.children:

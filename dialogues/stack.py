@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Set
 import httpx
 
 from . import shared_secret
+from .processes import PROCESSES
 from .rasa_cli import TOKEN_ENV
 from .training import rasa_env
 
@@ -91,20 +92,17 @@ class RasaStack:
         return process
 
     def start_actions(self, wait: bool = True) -> None:
-        self.actions = self._spawn("actions", [str(BIN / "python"), "-m", "dialogues.action_server",
-                                               "-p", str(self.actions_port)],
+        self.actions = self._spawn("actions", PROCESSES["actions"].command(str(BIN / "python"), port=self.actions_port),
                                    {shared_secret.ACTIONS_SECRET: self.actions_secret})
         if wait:
             self._wait_actions()
 
     def start_rasa(self) -> None:
         # With a token, Rasa's API is on behind it: dialogues/rasa_cli.py reads it from RASA_TOKEN.
-        self.rasa = self._spawn("rasa", [
-            str(BIN / "python"), "-m", "dialogues.rasa_cli", "run", "--model", str(self.model),
-            "--endpoints", "dialogues/endpoints.yml", "--credentials", "dialogues/credentials.yml",
-            "-p", str(self.rasa_port), "-i", "127.0.0.1",
-        ], {shared_secret.ACTIONS_SECRET: self.actions_secret, shared_secret.RASA_SECRET: self.rasa_secret,
-            **({TOKEN_ENV: self.token} if self.token else {})})
+        secrets = {shared_secret.ACTIONS_SECRET: self.actions_secret, shared_secret.RASA_SECRET: self.rasa_secret,
+                   **({TOKEN_ENV: self.token} if self.token else {})}
+        self.rasa = self._spawn("rasa", PROCESSES["rasa"].command(str(BIN / "python"), model=self.model,
+                                                                 port=self.rasa_port), secrets)
         self._wait(f"{self.rasa_url}/", self.rasa, "rasa")
 
     def _wait_actions(self) -> None:

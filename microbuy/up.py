@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
+from dialogues.processes import PROCESSES
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_LOGS = ROOT / ".run" / "logs"
@@ -34,9 +36,9 @@ STOP_GRACE_S = 10.0
 TAIL_LINES = 15
 POLL_S = 0.25
 # (process, variable, default): the order is the start order.
-PORTS = (("actions", "ACTIONS_PORT", 5055), ("rasa", "RASA_PORT", 5005),
-         ("standin", "STANDIN_PORT", 3001), ("web", "PORT", 3000))
-TIMEOUTS_S = {"actions": 120.0, "rasa": 180.0, "standin": 30.0, "web": 60.0}
+PORTS = tuple((name, PROCESSES[name].port_variable, PROCESSES[name].default_port)
+              for name in ("actions", "rasa", "standin", "web"))
+TIMEOUTS_S = {name: p.start_timeout_s for name, p in PROCESSES.items()}
 # What Rasa writes when `rasa run` comes up without a usable model (it still answers `/` then).
 NO_MODEL_MARKERS = ("Could not load model", "No valid model found", "Agent loaded with no model")
 BOLT_SOCKET_MODE_READY = "Bolt app is running"
@@ -537,16 +539,14 @@ class Up:
         # `microbuy train` in another terminal finds the running Rasa here and hands it a new model.
         write_handover(rasa_url, rasa_token)
         children = [
-            Child("actions", [python, "-m", "dialogues.action_server", "-p", str(ports["actions"])],
+            Child("actions", PROCESSES["actions"].command(python, port=ports["actions"]),
                   {**base, ACTIONS_SECRET: shared[ACTIONS_SECRET]}, answers_200(f"{actions_url}/health"),
                   TIMEOUTS_S["actions"], log("actions")),
             # The exact model trained for these inputs: given the folder, Rasa would take the newest
             # file, which is not this one after a change is undone.
             # With RASA_TOKEN, as in the Procfile: the API is on behind it, so `microbuy train` can
             # hand the running Rasa a new model (dialogues/rasa_cli.py reads it from the environment).
-            Child("rasa", [python, "-m", "dialogues.rasa_cli", "run", "--model", str(model),
-                           "--endpoints", "dialogues/endpoints.yml", "--credentials", "dialogues/credentials.yml",
-                           "-i", "127.0.0.1", "-p", str(ports["rasa"])],
+            Child("rasa", PROCESSES["rasa"].command(python, model=model, port=ports["rasa"]),
                   {**base, "ACTION_ENDPOINT_URL": f"{actions_url}/webhook", "RASA_TOKEN": rasa_token, **shared},
                   rasa_ready(f"{rasa_url}/", rasa_token), TIMEOUTS_S["rasa"], log("rasa")),
         ]
@@ -556,7 +556,7 @@ class Up:
             from standin.workspace import BOT_TOKEN
 
             children.append(Child(
-                "standin", [python, "-m", "standin", "--port", str(ports["standin"]), "--app-url", events_url],
+                "standin", PROCESSES["standin"].command(python, port=ports["standin"], app_url=events_url),
                 {**base, "SLACK_SIGNING_SECRET": secret}, answers_200(f"{standin_url}/health"),
                 TIMEOUTS_S["standin"], log("standin")))
             web_env.pop("SLACK_APP_TOKEN", None)
@@ -565,7 +565,8 @@ class Up:
                             "SLACK_SIGNING_SECRET": secret, "HOST": "127.0.0.1"})
         web_probe = log_says(BOLT_SOCKET_MODE_READY) if mode == "socket" else \
             answers_200(f"http://127.0.0.1:{ports['web']}/health")
-        children.append(Child("web", [python, "-m", "bot"], web_env, web_probe, TIMEOUTS_S["web"], log("web")))
+        children.append(Child("web", PROCESSES["web"].command(python), web_env, web_probe, TIMEOUTS_S["web"],
+                              log("web")))
         return children
 
     def _wait(self, shown: List[Child], waiting: List[Child]) -> None:
