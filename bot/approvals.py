@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import storage
 import workflow
-from policies import LoadedPolicy, format_money
+from policies import LoadedPolicy
 
+from .formats import level_name, money
 from .justification import localized_evaluation, render_justification
 from .language import Languages
 from .mrkdwn import escape
@@ -46,14 +47,6 @@ REVISABLE = {field: plain(f"field.{field}", "en") for field in (
 def field_label(field: str, language: str) -> str:
     key = f"field.{field}"
     return plain(key, language) if key in TEXTS else field.replace("_", " ")
-
-
-def level_name(policy: LoadedPolicy, level_id: Optional[str], language: str, fallback: Optional[str] = None) -> str:
-    """An approval level's name in `language` (the policy's words), else what the route step says."""
-    level = policy.rules.approval.levels.get(level_id or "")
-    if level is not None:
-        return level.name.get_text(language, policy.rules.pack.default_language)
-    return str(fallback or level_id or "")
 
 
 @contextmanager
@@ -171,8 +164,7 @@ class Approvals:
         for approver in approvers:
             language = self.languages.of(approver, client)
             text = t("approvals.lowered_tell_approver", language, reference=reference, who=mention(requester),
-                     total=format_money(req.total, currency=policy.rules.pack.currency,
-                                        locale=policy.rules.pack.locale_for(language)))
+                     total=money(policy, req.total, language))
             try:
                 dm = client.conversations_open(users=approver)["channel"]["id"]
                 client.chat_postMessage(channel=dm, text=text,

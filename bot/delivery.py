@@ -24,7 +24,6 @@ import logging
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -37,6 +36,7 @@ from policies import AmountError, LoadedPolicy, format_money, parse_amount
 from workflow import delivery as delivery_steps
 
 from .approvals import BadButton
+from .formats import local_day, money
 from .language import Languages
 from .mrkdwn import truncate
 from .texts import TEXTS, Raw, mention, mentions, plain, status_word, t
@@ -116,14 +116,11 @@ class AfterApproval:
     def money(self, amount: Any, language: Optional[str] = None) -> str:
         if amount is None:
             return plain("delivery.no_amount", language)
-        return format_money(Decimal(str(amount)), currency=self.policy().rules.pack.currency,
-                            locale=self._locale(language))
+        return money(self.policy(), amount, language)
 
     def _day(self, moment: Optional[datetime]) -> str:
         """The local date of a moment (certified_at)."""
-        if moment is None:
-            return "?"
-        return moment.astimezone(ZoneInfo(self.policy().rules.pack.timezone)).date().isoformat()
+        return local_day(self.policy(), moment) or "?"
 
     @staticmethod
     def _calendar_day(moment: Optional[datetime]) -> str:

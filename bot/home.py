@@ -10,19 +10,18 @@ and 3,000 characters in a section; the view stays within both however many reque
 """
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 import storage
-from policies import LoadedPolicy, format_money
+from policies import LoadedPolicy
 
+from .formats import level_name, local_day, request_total
 from .mrkdwn import escape, truncate
-from .texts import LANGUAGES, plain, status_word, template
+from .texts import LANGUAGES, mention, plain, status_word, template
 
 MAX_BLOCKS = 100
 SECTION_TEXT = 3000
@@ -31,7 +30,6 @@ MY_REQUESTS = 20  # the newest; storage.list_requests(requester=..., limit=MY_RE
 PENDING_SCAN = 1000  # submitted requests read to find those waiting for a given approver
 MAX_TO_DECIDE = 40
 TITLE_CHARS = 150
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 SET_LANGUAGE = "set_language"  # action_id prefix of the language buttons: set_language_en, set_language_fr
 
@@ -71,11 +69,7 @@ def language_block(policy: LoadedPolicy, language: str) -> Optional[dict]:
 
 def mentions(user_ids: Iterable[str], joiner: str) -> str:
     """Live `<@U...>` mentions, each person once; anything that is not a Slack user id is inert text."""
-    seen: List[str] = []
-    for user in user_ids:
-        if user and user not in seen:
-            seen.append(user)
-    return joiner.join(f"<@{user}>" if USER_ID.match(user) else escape(user) for user in seen)
+    return joiner.join(mention(user) for user in dict.fromkeys(u for u in user_ids if u))
 
 
 class _Home:
@@ -91,29 +85,17 @@ class _Home:
     # -- pieces ----------------------------------------------------------------------------------
 
     def money(self, req: Any) -> str:
-        currency = req.evaluation.get("currency") if isinstance(req.evaluation, dict) else None
-        try:
-            amount = Decimal(str(req.total))
-        except (InvalidOperation, TypeError):
-            return escape(req.total)
-        return escape(format_money(amount, currency=currency or self.currency, locale=self.locale))
+        return escape(request_total(self.policy, req, self.language))
 
     def title(self, req: Any) -> str:
         text = req.title or req.description or req.supplier or self.words["no_title"]
         return truncate(escape(" ".join(str(text).split())), TITLE_CHARS)
 
     def level_name(self, step: Dict[str, Any]) -> str:
-        level = self.policy.rules.approval.levels.get(step.get("level", ""))
-        if level is not None:
-            return level.name.get_text(self.language, self.policy.rules.pack.default_language)
-        return str(step.get("name") or step.get("level") or "")
+        return level_name(self.policy, step.get("level"), self.language, step.get("name"))
 
     def day(self, value: Optional[datetime]) -> str:
-        if value is None:
-            return ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(self.zone).date().isoformat()
+        return local_day(self.policy, value)
 
     def current_step(self, req: Any) -> Optional[Dict[str, Any]]:
         route = req.route or []

@@ -37,7 +37,7 @@ from policies import LoadedPolicy, format_money
 from policies.facts import in_force
 
 from . import mrkdwn
-from .texts import t
+from .texts import USER_ID, t
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "policies" / "templa
 
 SECTION_TEXT_LIMIT = 3000
 MAX_BLOCKS = 50
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 # Template lines that shape the message become characters no value can hold (clean() removes
 # every control character from values), so a requester's "---" cannot start a section. Not
 # \x1c-\x1f: Python counts those as whitespace, and strip() would eat them.

@@ -23,7 +23,6 @@ import logging
 import os
 import threading
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from slack_sdk import WebClient
@@ -32,10 +31,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 import storage
-from policies import LoadedPolicy, format_money
+from policies import LoadedPolicy
 from workflow import reminders as follow_up
 
-from .approvals import level_name
+from .formats import level_name, request_total
 from .language import Languages
 from .mrkdwn import escape, truncate
 from .texts import Raw, mentions, plain, t
@@ -181,7 +180,7 @@ class _About:
     def what(self, language: str) -> Raw:
         title = self.title if self.title else plain("reminders.no_title", language)
         return t("reminders.what", language, reference=self.req.reference, title=title,
-                 total=_money(self.req, self.policy, language))
+                 total=request_total(self.policy, self.req, language))
 
     def reminder(self, language: str) -> str:
         return t("reminders.reminder", language, what=self.what(language), hours=self.hours,
@@ -202,16 +201,6 @@ class _About:
         return t("reminders.nobody_higher", language, what=self.what(language), hours=self.hours,
                  waiting_for=self.waiting_for(language))
 
-
-def _money(req: Any, policy: LoadedPolicy, language: str) -> str:
-    """The request's total as the reader writes money (plain text; escaped where it is placed)."""
-    pack = policy.rules.pack
-    currency = req.evaluation.get("currency") if isinstance(req.evaluation, dict) else None
-    try:
-        amount = Decimal(str(req.total))
-    except (InvalidOperation, TypeError):
-        return str(req.total)
-    return format_money(amount, currency=currency or pack.currency, locale=pack.locale_for(language))
 
 
 # -- running in the background ----------------------------------------------------------------------

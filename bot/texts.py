@@ -26,7 +26,7 @@ from .mrkdwn import escape
 
 LANGUAGES = ("en", "fr")
 FALLBACK = "en"
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
 class Raw(str):
@@ -36,7 +36,7 @@ class Raw(str):
 def mention(user_id: Optional[str]) -> Raw:
     """A live mention for a Slack user id; anything else becomes inert text."""
     user_id = user_id or ""
-    return Raw(f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id))
+    return Raw(f"<@{user_id}>" if USER_ID.match(user_id) else escape(user_id))
 
 
 def mentions(user_ids: Iterable[str], language: str) -> Raw:
