@@ -13,29 +13,23 @@ its listeners once per edit. Here, in the bot process:
 - A refused edit: audited `policy.refused` with the check's report, and the report posted to the
   admin channel of the rules still in force.
 
-Several processes may watch one file (two bots, the action server): each outcome is claimed with
-`storage.claim_event` under a key made of the file's stamp (path, mtime, size), the same in every
-process, so it is audited and announced once. A Slack failure is logged; the audit stands.
+Recording, auditing and finding the requests concerned, once across every process that watches
+the file, is workflow/policy_change.py's; this module words and sends what follows. A Slack
+failure is logged; the audit stands.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
-from datetime import timezone
 from typing import Callable, List, Mapping, Optional
-from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-import storage
-import workflow
 from policies import LoadedPolicy, PolicyInForce
-from workflow.policy_diff import diff_policy
+from workflow import policy_change
 
 from .language import Languages
 from .mrkdwn import escape, truncate
@@ -43,16 +37,9 @@ from .texts import TEXTS, Raw, plain, t
 
 log = logging.getLogger(__name__)
 
-ACTOR = "microbuy"
 POLL_ENV = "MICROBUY_POLICY_POLL_S"
 DEFAULT_POLL_S = 10.0
 REPORT_CHARS = 2500  # the report in one section block (3,000 characters at most)
-
-
-def stamp_key(kind: str, stamp: Optional[tuple]) -> str:
-    path, mtime_ns, size = stamp or ("?", 0, 0)
-    digest = hashlib.sha256(f"{path}|{mtime_ns}|{size}".encode()).hexdigest()[:24]
-    return f"{kind}:{digest}"
 
 
 class PolicyWatch:
@@ -66,13 +53,8 @@ class PolicyWatch:
         in_force.listen(on_change=self.changed, on_refused=self.refused)
 
     def changed(self, old: Optional[LoadedPolicy], new: LoadedPolicy, stamp: Optional[tuple]) -> None:
-        with self.sessions.begin() as session:
-            storage.record_policy_version(session, version=new.version, name=new.file, content=new.content)
-            if not storage.claim_event(session, stamp_key("policy.in_force", stamp), "policy"):
-                return  # another process recorded this edit
-            storage.append_audit(session, actor=ACTOR, action="policy.in_force", data={
-                "file": new.file, "version": new.version, "previous": old.version if old else None,
-                "sha256": hashlib.sha256(new.content.encode("utf-8")).hexdigest()})
+        if not policy_change.record_in_force(self.sessions, old, new, stamp):
+            return  # another process recorded this edit
         if old is None:
             return  # start-up: nothing changed for anyone
         admins = new.rules.pack.default_language
@@ -88,38 +70,17 @@ class PolicyWatch:
     def flag_pending(self, old: LoadedPolicy, new: LoadedPolicy) -> List[Raw]:
         """Tell the approvers of each request waiting for a decision that the new rules judge
         differently (outcome, route or total), once per request and version; lines for the admins."""
-        with self.sessions() as session:
-            waiting = session.execute(
-                select(func.min(storage.PurchaseRequest.submitted_at))
-                .where(storage.PurchaseRequest.status == storage.Status.SUBMITTED.value)).scalar_one()
-            if waiting is None:
-                return []
-            # Days in the pack's time zone, as diff_policy counts them.
-            zone = ZoneInfo(new.rules.pack.timezone)
-            since = (waiting if waiting.tzinfo else waiting.replace(tzinfo=timezone.utc)).astimezone(zone).date()
-            until = workflow.today(new)
-            diff = diff_policy(session, old, new, min(since, until), until)
-            changes = [c for c in diff.changes if c.status == storage.Status.SUBMITTED.value]
-            deciders = {}
-            for change in changes:
-                req = storage.get_request(session, change.request_id)
-                route = req.route or []
-                step = route[req.approval_step] if 0 <= req.approval_step < len(route) else {}
-                deciders[change.request_id] = [p for p in storage.step_deciders(step) if p != req.requester]
+        flags = policy_change.waiting_changes(self.sessions, old, new)
         admins = new.rules.pack.default_language
         lines = []
-        for change in changes:
+        for flag in flags:
+            change = flag.change
             lines.append(t("policy.flag_line", admins, reference=change.reference,
                            what=_what_changed(change, admins)))
             # Read before the claim's transaction: a language lookup must not wait on its lock.
-            readers = {person: self.languages.of(person, self.client, policy=new)
-                       for person in deciders[change.request_id]}
-            with self.sessions.begin() as session:
-                if not storage.claim_event(session, f"policy.flag:{new.version[:32]}:{change.request_id}", "policy"):
-                    continue
-                storage.append_audit(session, actor=ACTOR, action="policy.flagged", request_id=change.request_id,
-                                     data={"version": new.version, "changed": list(change.changed),
-                                           "to": deciders[change.request_id]})
+            readers = {person: self.languages.of(person, self.client, policy=new) for person in flag.deciders}
+            if not policy_change.claim_flag(self.sessions, new, flag):
+                continue
             # After the commit: a slow Slack (429 waits) must not hold the audit head decisions need.
             for person, language in readers.items():
                 self._dm(person, t("policy.heads_up", language, reference=change.reference,
@@ -136,11 +97,8 @@ class PolicyWatch:
             log.exception("could not tell %s about a policy change", person)
 
     def refused(self, path, report: str, in_force: LoadedPolicy, stamp: Optional[tuple]) -> None:
-        with self.sessions.begin() as session:
-            if not storage.claim_event(session, stamp_key("policy.refused", stamp), "policy"):
-                return
-            storage.append_audit(session, actor=ACTOR, action="policy.refused", data={
-                "file": str(path), "kept_version": in_force.version, "report": report})
+        if not policy_change.record_refused(self.sessions, path, report, in_force, stamp):
+            return
         body = truncate(escape(report), REPORT_CHARS).replace("```", "'''")
         self._post(in_force, t("policy.refused", in_force.rules.pack.default_language,
                                file=os.path.basename(str(path)), version=in_force.short_version, report=Raw(body)))
