@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from bot.settings import Settings
 from standin import Deliverer, Workspace
 
 SECRET = "test-signing-secret"
@@ -97,3 +98,17 @@ def store_request(sessions, policy, *, supplier: str, requester: str = REQUESTER
     with sessions.begin() as session:
         request, evaluation = judge(session, policy, data, on or date(2026, 11, 25))
         return record(session, policy, request, evaluation, team_id="T0STANDIN").id
+
+
+def workspace_of(policy, **kwargs) -> Workspace:
+    """A stand-in workspace of the people the policy names, in their languages."""
+    return Workspace.from_people({uid: (p.name, p.language or "en") for uid, p in policy.rules.people.items()},
+                                 **kwargs)
+
+
+def settings_for(workspace: Workspace, standin_url: str, rasa_secret: str, rasa_url: str = "http://127.0.0.1:9"):
+    """The bot's settings for the stand-in at `standin_url` in HTTP mode (no Rasa unless `rasa_url`)."""
+    return Settings.from_env({
+        "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin_url,
+        "RASA_URL": rasa_url, "MICROBUY_RASA_SECRET": rasa_secret,
+    })

@@ -24,7 +24,7 @@ from bot.reminders import Reminders
 from bot.texts import LANGUAGES, TEXTS, Raw, placeholders, plain, t
 from policies import AmountError, load_policy, parse_amount
 from policies.money import REASONS
-from standin import StandIn, Workspace
+from standin import StandIn
 
 from slack_kit import (
     APPROVALS,
@@ -35,6 +35,7 @@ from slack_kit import (
     store_request,
     submit_a_purchase,
     text_of,
+    workspace_of,
 )
 
 US_POLICY = "policies/us-far.yml"
@@ -101,7 +102,7 @@ def people(tmp_path):
     storage.upgrade(url)
     sessions = storage.make_session_factory(storage.make_engine(url))
     policy = load_policy()
-    workspace = Workspace.from_people({uid: (p.name, p.language or "en") for uid, p in policy.rules.people.items()})
+    workspace = workspace_of(policy)
     with StandIn(workspace) as standin:
         client = WebClient(token=workspace.bot_token, base_url=standin.url)
         yield sessions, policy, workspace, standin, client

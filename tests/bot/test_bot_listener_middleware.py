@@ -23,11 +23,10 @@ from bot.listeners import messages
 from bot.listeners.middleware import Once, Share, event_id
 from bot.membership import MembersOnly
 from bot.server import serve_in_background
-from bot.settings import Settings
 from policies import DEFAULT_POLICY, load_policy
-from standin import Deliverer, StandIn, Workspace
+from standin import Deliverer, StandIn
 
-from slack_kit import APPROVALS, MANAGER, REQUESTER, SECRET, store_request
+from slack_kit import APPROVALS, MANAGER, REQUESTER, SECRET, settings_for, store_request, workspace_of
 
 QUIET_S = 0.8  # how long a duplicate is given to do something it should not
 
@@ -87,15 +86,11 @@ def policy():
 def product(tmp_path, policy):
     url = f"sqlite:///{tmp_path / 'microbuy.db'}"
     storage.upgrade(url)
-    workspace = Workspace.from_people({uid: (p.name, p.language or "en") for uid, p in policy.rules.people.items()},
-                                      channels={APPROVALS: "microbuy-approvals"})
+    workspace = workspace_of(policy, channels={APPROVALS: "microbuy-approvals"})
     engine = storage.make_engine(url)
     try:
         with StandIn(workspace) as standin:
-            settings = Settings.from_env({
-                "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.url,
-                "RASA_URL": "http://127.0.0.1:9", "MICROBUY_RASA_SECRET": "listener-tests-rasa-secret",
-            })
+            settings = settings_for(workspace, standin.url, "listener-tests-rasa-secret")
             app, services = build(settings, sessions=storage.make_session_factory(engine), policy=lambda: policy)
             rasa = RecordingRasa()
             services.conversation.rasa = rasa

@@ -16,11 +16,20 @@ import storage
 from bot.app import build_app
 from bot.approvals import button_value
 from bot.server import serve_in_background
-from bot.settings import Settings
 from policies import load_policy
 from standin import Deliverer, StandIn, Workspace
 
-from slack_kit import APPROVALS, MANAGER, SECRET, buttons_of, store_request, submit_a_purchase, text_of
+from slack_kit import (
+    APPROVALS,
+    MANAGER,
+    SECRET,
+    buttons_of,
+    settings_for,
+    store_request,
+    submit_a_purchase,
+    text_of,
+    workspace_of,
+)
 
 PARTNER = "T0PARTNER"
 REFUSED = "only members of this workspace can use microbuy"
@@ -164,17 +173,13 @@ def clicks_product(tmp_path, guests=()):
     url = f"sqlite:///{tmp_path / 'microbuy.db'}"
     storage.upgrade(url)
     policy = load_policy()
-    workspace = Workspace.from_people({uid: (p.name, p.language or "en") for uid, p in policy.rules.people.items()},
-                                      channels={APPROVALS: "microbuy-approvals"})
+    workspace = workspace_of(policy, channels={APPROVALS: "microbuy-approvals"})
     for user in guests:  # the policy names them, but Slack says they are guests now
         workspace.users[user].is_restricted = True
     engine = storage.make_engine(url)
     try:
         with StandIn(workspace) as standin:
-            settings = Settings.from_env({
-                "SLACK_BOT_TOKEN": workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.url,
-                "RASA_URL": "http://127.0.0.1:9", "MICROBUY_RASA_SECRET": "membership-tests-rasa-secret",
-            })
+            settings = settings_for(workspace, standin.url, "membership-tests-rasa-secret")
             sessions = storage.make_session_factory(engine)
             app = build_app(settings, sessions=sessions, policy=lambda: policy)
             server, events_url = serve_in_background(app)
