@@ -23,7 +23,7 @@ KNOWN_SUPPLIERS = ["Staples", "Best Buy", "Indigo", "Grand & Toy", "Costco", "Bu
                    "Rona", "Uline", "Canada Computers", "Mountain Equipment Company", "Sport Chek"]
 # Made-up names the dialogue mishandles when typed as the answer to "Who will you buy it from?",
 # left out so that every simulated purchase can finish (report them in bench/README.md). None since
-# the detour check (dialogues/nlu_detours.py): "Ganner", "Mexpulti", "Kilpuxmi", "Mulnus" and
+# the detour check (dialogues/rasa_plugins/nlu_detours.py): "Ganner", "Mexpulti", "Kilpuxmi", "Mulnus" and
 # "Monselpas" were taken for cancel or help; all 400 names complete (checked 2026-12-02). Any
 # name the dialogue refuses shows as an error.
 REFUSED_BY_DIALOGUE: frozenset = frozenset()

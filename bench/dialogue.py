@@ -41,7 +41,7 @@ def main() -> int:
         subprocess.run([str(BIN / "python"), "-m", "dialogues.rasa_cli", "train",
                         "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
                         "--out", str(scratch / "models"), "--fixed-model-name", "bench"],
-                       cwd=ROOT / "dialogues", check=True, capture_output=True, env=training.rasa_env())
+                       cwd=training.PROJECT, check=True, capture_output=True, env=training.rasa_env())
         full_training = time.monotonic() - started
         model = scratch / "models" / "bench.tar.gz"
         training.train()  # make sure the project's own model exists

@@ -20,7 +20,7 @@ class RasaClient:
     def __init__(self, base_url: str, secret: str, timeout: float = TIMEOUT_S):
         self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
         self._http = httpx.Client(timeout=timeout)
-        # Rasa's webhook starts a turn only for the holder of MICROBUY_RASA_SECRET (dialogues/channel.py).
+        # Rasa's webhook starts a turn only for the holder of MICROBUY_RASA_SECRET (dialogues/rasa_plugins/channel.py).
         self._headers = {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}
 
     def send(self, team_id: str, user_id: str, text: str, language: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_PORT = 3000
-RASA_SECRET = "MICROBUY_RASA_SECRET"  # Rasa's webhook refuses a message without it (dialogues/channel.py)
+RASA_SECRET = "MICROBUY_RASA_SECRET"  # Rasa's webhook refuses a message without it (dialogues/rasa_plugins/channel.py)
 MIN_SECRET_LENGTH = 16
 
 

@@ -10,7 +10,7 @@ the audit log. Placeholders are named (`{reference}`); the same ones in every la
 
 The requester's own answers are passed in as values and so are never translated, only escaped.
 Texts a policy admin writes (level names, findings) come from the policy in the reader's
-language; the conversation's texts come from the dialogue (dialogues/domain.yml).
+language; the conversation's texts come from the dialogue (dialogues/project/domain.yml).
 
 French follows Government of Canada usage: "demande d'achat", "approbateur", "centre de coûts",
 "fournisseur", "attestation de réception (article 34)"; a space before ":", none before ";",

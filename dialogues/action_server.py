@@ -3,7 +3,7 @@ two things rasa_sdk leaves out.
 
 - It listens on 127.0.0.1 (`ACTIONS_HOST` to change it); rasa_sdk listens on every address.
 - Every call but `GET /health` must carry MICROBUY_ACTIONS_SECRET (`Authorization: Bearer ...`,
-  which Rasa sends: dialogues/endpoints.yml), else 401. The actions store requests on the word of
+  which Rasa sends: dialogues/project/endpoints.yml), else 401. The actions store requests on the word of
   the tracker they are sent, so only Rasa may send one. Without the secret it does not start.
 
 The same options as `rasa run actions` (`--actions` defaults to dialogues.actions).
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 HOST_ENV = "ACTIONS_HOST"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ACTIONS = "dialogues.actions"
-OPEN = {("GET", "/health")}  # for supervisors, and Rasa's check before each turn (dialogues/channel.py)
+OPEN = {("GET", "/health")}  # for supervisors, and Rasa's check before each turn (dialogues/rasa_plugins/channel.py)
 
 
 def require_secret(app: Sanic, secret: str) -> None:

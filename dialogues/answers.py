@@ -32,7 +32,7 @@ UNKNOWN = "unknown"
 
 class AnswerError(ValueError):
     """An answer that could not be read; the message says what to type instead, in English by
-    str() and in the requester's language by text() (the wording is in dialogues/texts.yml)."""
+    str() and in the requester's language by text() (the wording is in dialogues/project/texts.yml)."""
 
     def __init__(self, key: str, **values) -> None:
         self.phrase = Phrase(key, **values)

@@ -8,13 +8,14 @@ actions; these checks cover what falls between them:
 - every entry of fields.yml is a slot of the domain;
 - every policy category has training phrases, and the generated ones are up to date;
 - every response the actions send is in the domain;
-- the NLU's detour check (config.yml, dialogues/nlu_detours.py) knows the same detours as the
+- the NLU's detour check (config.yml, dialogues/rasa_plugins/nlu_detours.py) knows the same detours as the
   slots' `not_intent`;
 - every response, and every text of texts.yml, exists in every language of the pack, with the same
   {placeholders} and buttons, and the `language` slot starts in the pack's default language.
 
-Each function takes the Rasa project folder (normally dialogues/) and returns Problems, each one
-line naming the file and what to do.
+Each function takes the Rasa project folder (normally dialogues/project/) and returns Problems,
+each one line naming the file and what to do. The Python code that sends responses is read from
+the folder the project sits in (dialogues/ for dialogues/project/: the actions and the rest).
 """
 from __future__ import annotations
 
@@ -279,11 +280,18 @@ _RESPONSE_PER_SLOT = re.compile(r"""f["'](utter_\w*)\{self\.slot\}["']""")
 _SLOT_ATTRIBUTE = re.compile(r"""^\s+slot\s*=\s*["'](\w+)["']""", re.MULTILINE)
 
 
+def code_of(project: Path) -> Path:
+    """The folder of the Python code that sends the project's responses: the one the project sits
+    in (dialogues/ for dialogues/project/), with the actions in its actions/."""
+    return project.parent
+
+
 def responses_used(project: Path) -> List[Tuple[Path, int, str]]:
-    """(file, line, response) for each response name in the Python code of the project; a name
-    built per slot (f"utter_choose_{self.slot}") is expanded with the file's `slot = "..."`."""
+    """(file, line, response) for each response name in the Python code around the project
+    (code_of); a name built per slot (f"utter_choose_{self.slot}") is expanded with the file's
+    `slot = "..."`."""
     used = []
-    for path in sorted(project.rglob("*.py")):
+    for path in sorted(code_of(project).rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         slots = _SLOT_ATTRIBUTE.findall(text)
         for number, line in enumerate(text.splitlines(), start=1):
@@ -292,7 +300,7 @@ def responses_used(project: Path) -> List[Tuple[Path, int, str]]:
     return used
 
 
-DETOUR_CHECK = "dialogues.nlu_detours.DetourCheck"
+DETOUR_CHECK = "dialogues.rasa_plugins.nlu_detours.DetourCheck"
 
 
 def check_detours(project: Path) -> List[Problem]:

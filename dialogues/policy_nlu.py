@@ -1,7 +1,7 @@
 """Training examples made from the policy file, so a category or province an admin adds is
 understood without anyone touching the NLU data by hand.
 
-    python -m dialogues.policy_nlu            # rewrite dialogues/data/nlu_policy.yml
+    python -m dialogues.policy_nlu            # rewrite dialogues/project/data/nlu_policy.yml
     python -m dialogues.policy_nlu --check    # exit 1 if it is out of date with the policy
 
 `microbuy train` runs it before training. Each category name and synonym becomes an example of
@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from pathlib import Path
 from typing import Dict, List
 
 from policies import LoadedPolicy, load_policy
 
-OUTPUT = Path(__file__).parent / "data" / "nlu_policy.yml"
+from . import PROJECT
+
+OUTPUT = PROJECT / "data" / "nlu_policy.yml"
 
 # Phrasings in turn; {item} is a category name or synonym from the policy.
 START = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
-ENDPOINTS, CREDENTIALS = "dialogues/endpoints.yml", "dialogues/credentials.yml"
+ENDPOINTS, CREDENTIALS = "dialogues/project/endpoints.yml", "dialogues/project/credentials.yml"
 LOOPBACK = "127.0.0.1"
 
 

@@ -1,5 +1,5 @@
 """`python -m dialogues.rasa_cli ARGS...`: Rasa's own command line (`rasa ARGS...`) with the skops
-fix of dialogues/rasa_speedups.py installed first, which saves 5-10 s each time a process loads
+fix of dialogues/rasa_plugins/rasa_speedups.py installed first, which saves 5-10 s each time a process loads
 or saves the intent classifier (training, `rasa test nlu`).
 
 `rasa run` here takes its API token from RASA_TOKEN in the environment and turns the API on behind
@@ -13,7 +13,7 @@ import os
 import sys
 from typing import List, Mapping
 
-from dialogues import rasa_speedups
+from dialogues.rasa_plugins import rasa_speedups
 
 TOKEN_ENV = "RASA_TOKEN"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Dict
 
 from sqlalchemy.orm import sessionmaker
@@ -17,11 +16,12 @@ import storage
 import workflow
 from policies import LoadedPolicy, PolicyInForce
 
+from . import PROJECT
 from .edited_yaml import EditedYaml
 
 log = logging.getLogger(__name__)
 
-FIELDS_FILE = Path(__file__).with_name("fields.yml")
+FIELDS_FILE = PROJECT / "fields.yml"
 
 
 # The policy in force for every action (re-read when the file changes).

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from . import policy_nlu
+from . import PROJECT, policy_nlu
 
-DIALOGUES = Path(__file__).parent
-MODELS = DIALOGUES / "models"
+# Trained models, outside the Rasa project (PROJECT, dialogues/project/): git-ignored.
+MODELS = Path(__file__).parent / "models"
 KEEP_MODELS = 3
 
 
@@ -54,9 +54,9 @@ def fingerprint() -> str:
     import rasa
 
     digest = hashlib.sha256(f"rasa {rasa.__version__}\n".encode())
-    files = [DIALOGUES / "config.yml", DIALOGUES / "domain.yml", *sorted((DIALOGUES / "data").rglob("*.yml"))]
+    files = [PROJECT / "config.yml", PROJECT / "domain.yml", *sorted((PROJECT / "data").rglob("*.yml"))]
     for path in files:
-        digest.update(f"{path.relative_to(DIALOGUES)}\n".encode())
+        digest.update(f"{path.relative_to(PROJECT)}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -78,7 +78,7 @@ def train(policy_file: Optional[str] = None, out: Path = MODELS) -> Trained:
         [sys.executable, "-m", "dialogues.rasa_cli", "train", "--config", "config.yml", "--domain", "domain.yml",
          "--data", "data", "--out", str(out),
          "--fixed-model-name", name],
-        cwd=DIALOGUES, capture_output=True, text=True, env=rasa_env(),
+        cwd=PROJECT, capture_output=True, text=True, env=rasa_env(),
     )
     if result.returncode != 0 or not model.exists():
         raise TrainingFailed((result.stdout + result.stderr)[-3000:] or f"rasa train wrote no {model}")

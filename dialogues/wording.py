@@ -1,4 +1,4 @@
-"""The short texts the actions build messages from, in every language (dialogues/texts.yml).
+"""The short texts the actions build messages from, in every language (dialogues/project/texts.yml).
 
     say("quantity_too_large", "fr", maximum=100000)  ->  "La quantité doit être d'au plus 100 000; ..."
 
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Optional
 
 from babel.numbers import format_decimal
 
+from . import PROJECT
 from .edited_yaml import EditedYaml
 
 log = logging.getLogger(__name__)
 
-TEXTS_FILE = Path(__file__).with_name("texts.yml")
+TEXTS_FILE = PROJECT / "texts.yml"
 FALLBACK_LANGUAGE = "en"
 # Numbers in a text are written as a reader of the language expects (100,000 / 100 000) when the
 # caller does not give the pack's locale.

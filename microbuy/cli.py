@@ -474,25 +474,26 @@ def _cell(value) -> str:
 # --- dialogue -------------------------------------------------------------------------------
 @main.group()
 def dialogue() -> None:
-    """Check the dialogue files (dialogues/) against Rasa and the policy."""
+    """Check the dialogue files (dialogues/project/) against Rasa and the policy."""
 
 
 @dialogue.command("check")
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
               help="Policy pack (default: the policy in force).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), default=None,
-              show_default="dialogues", help="The Rasa project to check.")
+              show_default="dialogues/project",
+              help="The Rasa project to check; the actions are read from the folder around it.")
 @click.option("--rasa/--no-rasa", "with_rasa", default=True, show_default=True,
               help="Also run `rasa data validate` (about 10 s).")
 def dialogue_check(policy_file: Optional[str], folder: Optional[str], with_rasa: bool) -> None:
     """Run Rasa's validation and the project's own checks: every answer the policy needs is
     asked, every question is named in fields.yml, every category has training phrases, every
     response the actions send exists. One line per problem; exits 1 if there is any."""
+    from dialogues import PROJECT
     from dialogues.consistency import check_project, rasa_validate
-    from dialogues.training import DIALOGUES
 
     loaded = get_policy(policy_file)
-    project = Path(folder) if folder else DIALOGUES
+    project = Path(folder) if folder else PROJECT
     problems, notes = rasa_validate(project) if with_rasa else ([], [])
     problems += check_project(project, loaded)
     for note in notes:

@@ -185,7 +185,7 @@ CONFIRM_CANCEL = "utter_confirm_cancel"
 def plainly_cancels(text: Any) -> bool:
     """"cancel", "cancel the request please", "annule ça": unmistakably a cancel, typed."""
     if str(text or "").strip().startswith("/"):
-        return False  # a button or a command (dialogues/channel.py), not the requester's words
+        return False  # a button or a command (dialogues/rasa_plugins/channel.py), not the requester's words
     said = re.findall(r"[^\W\d_]+", answers.folded(str(text or "")))
     return (any(word in CANCEL_WORDS for word in said)
             and all(word in CANCEL_WORDS or word in CANCEL_FILLER for word in said))

@@ -14,7 +14,7 @@ from .common import language_of
 
 class ActionSwitchLanguage(Action):
     """The language named was already put in the `language` slot by its mapping (see
-    dialogues/nlu_language.py); with none named ("change the language") the other language of the
+    dialogues/rasa_plugins/nlu_language.py); with none named ("change the language") the other language of the
     pack is taken. The Slack app is told, so that it remembers the choice and sends it with the
     next messages; the confirmation (utter_language_switched) and the open question follow."""
 

@@ -1,4 +1,4 @@
-"""The hostile corpus through the Rasa REST webhook (dialogues/channel.py), with `rasa run` and
+"""The hostile corpus through the Rasa REST webhook (dialogues/rasa_plugins/channel.py), with `rasa run` and
 `rasa run actions` running for real: as a requester's first message and as the answer to the
 price question. Every message gets a reply (text, or the channel's error payload for a message
 over 10,000 characters), never an HTTP error; a price is read only when the corpus says it

@@ -25,16 +25,18 @@ from policies import load_policy
 
 REPO = Path(__file__).resolve().parents[2]
 DIALOGUES = REPO / "dialogues"
+PROJECT = DIALOGUES / "project"  # the Rasa project; the actions are in DIALOGUES
 ESDC = REPO / "policies" / "esdc.yml"
 US_FAR = REPO / "policies" / "us-far.yml"
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """A copy of the Rasa project (without trained models) to break."""
+    """A copy of the Rasa project, in a copy of the dialogues package around it (the actions, without
+    trained models), to break."""
     copy = tmp_path / "dialogues"
     shutil.copytree(DIALOGUES, copy, ignore=shutil.ignore_patterns("models", ".rasa", "__pycache__"))
-    return copy
+    return copy / "project"
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -57,7 +59,7 @@ def lines(problems) -> list:
 
 
 def test_the_shipped_project_agrees_with_the_policy():
-    assert lines(check_project(DIALOGUES, load_policy(ESDC))) == []
+    assert lines(check_project(PROJECT, load_policy(ESDC))) == []
 
 
 def test_a_question_dropped_from_the_form(project):
@@ -75,7 +77,7 @@ def test_a_field_the_policy_reads_but_this_pack_never_asks(project):
     found = lines(check_policy_fields(project, load_policy(US_FAR)))
     assert found == [next(line for line in found if "'payment_reason'" in line)]
     assert "payment.method" in found[0] and "required_slots does not list the slot 'payment_reason'" in found[0]
-    assert lines(check_policy_fields(DIALOGUES, load_policy(US_FAR))) == []
+    assert lines(check_policy_fields(PROJECT, load_policy(US_FAR))) == []
 
 
 def test_a_requirement_on_a_field_the_dialogue_cannot_ask(project, tmp_path):
@@ -134,9 +136,9 @@ def test_generated_phrases_out_of_date(project, tmp_path):
 
 
 def test_an_action_sends_a_response_the_domain_lacks(project):
-    edit(project / "actions" / "detours.py", '"utter_explain_nothing"', '"utter_explain_nothin"')
+    edit(project.parent / "actions" / "detours.py", '"utter_explain_nothing"', '"utter_explain_nothin"')
     found = lines(check_responses(project))
-    line = next(n for n, text in enumerate((project / "actions" / "detours.py").read_text().splitlines(), 1)
+    line = next(n for n, text in enumerate((project.parent / "actions" / "detours.py").read_text().splitlines(), 1)
                 if "utter_explain_nothin" in text)
     assert len(found) == 1 and f"actions/detours.py:{line}:" in found[0]
     assert "'utter_explain_nothin'" in found[0] and "add it under responses:" in found[0]
@@ -159,7 +161,7 @@ def test_command_exit_codes(project):
     assert ok.exit_code == 0, ok.stderr
     assert "✓ the consistency checks found no problem" in ok.stdout
     edit(project / "fields.yml", "\nsupplier:\n", "\nsuplier:\n")
-    edit(project / "actions" / "detours.py", '"utter_explain_nothing"', '"utter_explain_nothin"')
+    edit(project.parent / "actions" / "detours.py", '"utter_explain_nothing"', '"utter_explain_nothin"')
     bad = run(["--no-rasa", "--dir", str(project)])
     assert bad.exit_code == 1
     problems = [line for line in bad.stderr.splitlines() if not line.startswith("error:")]

@@ -25,7 +25,7 @@ import storage
 from dialogues import services
 
 TRACKERS = Path(__file__).with_name("trackers")
-DOMAIN_FILE = Path(__file__).resolve().parents[2] / "dialogues" / "domain.yml"
+DOMAIN_FILE = Path(__file__).resolve().parents[2] / "dialogues" / "project" / "domain.yml"
 # The day the trackers were captured: their dates (needed-by, spending windows) are judged on it.
 CAPTURED_ON = "2026-11-25"
 

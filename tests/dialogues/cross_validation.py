@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 
 from dialogues.training import rasa_env
 
-from rasa_stack import BIN, DIALOGUES
+from rasa_stack import BIN, PROJECT
 
 FOLDS = 3
 TEST_ID = "test_rasa_project.py::test_nlu_cross_validation_f1"
@@ -35,7 +35,7 @@ def start() -> None:
     process = subprocess.Popen(
         [str(BIN / "python"), "-m", "dialogues.rasa_cli", "test", "nlu", "--config", "config.yml", "--nlu", "data",
          "--cross-validation", "--folds", str(FOLDS), "--successes", "--no-plot", "--out", str(out / "results")],
-        cwd=DIALOGUES, stdout=log, stderr=subprocess.STDOUT, env=rasa_env(), preexec_fn=lambda: os.nice(10))
+        cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, env=rasa_env(), preexec_fn=lambda: os.nice(10))
     log.close()
     atexit.register(lambda: process.poll() is None and process.kill())
     _running = (process, out)

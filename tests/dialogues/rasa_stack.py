@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 from dialogues.stack import BIN, ROOT, free_port  # noqa: F401
 from dialogues.stack import RasaStack as _RasaStack
 
-DIALOGUES = ROOT / "dialogues"
+PROJECT = ROOT / "dialogues" / "project"  # the Rasa project
 # The date the tests judge requests on, so that needed-by dates and windows are fixed.
 TODAY = "2026-11-25"
 # Figures the tests measured (NLU F1), printed at the end of the run by conftest.py.

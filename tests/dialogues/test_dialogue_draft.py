@@ -18,7 +18,7 @@ from dialogues.draft import BASE_SLOTS, Draft, draft_from_slots, requester_of
 from policies import BLOCK
 
 TODAY = dt.date(2026, 11, 25)
-DOMAIN = Path(__file__).resolve().parents[2] / "dialogues" / "domain.yml"
+DOMAIN = Path(__file__).resolve().parents[2] / "dialogues" / "project" / "domain.yml"
 REQUESTER = "U09NADIA"  # approves nothing in the ESDC pack
 SUPPLIER_SLOTS = ["supplier_former_public_servant", "supplier_indigenous"]
 OPEN_SOURCE_REQUIREMENTS = ["ip_agreement", "fixed_price", "remote_only", "licence", "repository",

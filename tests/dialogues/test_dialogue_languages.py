@@ -24,6 +24,7 @@ from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by
 
 REPO = Path(__file__).resolve().parents[2]
 DIALOGUES = REPO / "dialogues"
+PROJECT = DIALOGUES / "project"  # the Rasa project
 TODAY = date(2026, 11, 25)  # a Wednesday
 
 
@@ -172,7 +173,7 @@ def test_a_two_letter_word_is_no_language_code_in_a_sentence():
 
 @pytest.fixture(scope="module")
 def message_language():
-    from dialogues.nlu_language import MessageLanguage
+    from dialogues.rasa_plugins.nlu_language import MessageLanguage
 
     return MessageLanguage()
 
@@ -223,7 +224,7 @@ def test_a_language_word_in_another_intent_is_not_a_switch(message_language):
 def project(tmp_path) -> Path:
     copy = tmp_path / "dialogues"
     shutil.copytree(DIALOGUES, copy, ignore=shutil.ignore_patterns("models", ".rasa", "__pycache__"))
-    return copy
+    return copy / "project"
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -233,7 +234,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_the_shipped_dialogue_has_every_text_in_both_languages(policy):
-    assert [str(p) for p in consistency.check_languages(DIALOGUES, policy)] == []
+    assert [str(p) for p in consistency.check_languages(PROJECT, policy)] == []
 
 
 def test_a_response_without_its_french_text_is_found(project, policy):

@@ -1,10 +1,8 @@
-"""dialogues/nlu_detours.py: a detour intent the message's words do not support becomes
+"""dialogues/rasa_plugins/nlu_detours.py: a detour intent the message's words do not support becomes
 nlu_fallback (the answer to the question asked, in the form), trained on the project's own
 examples. The classifier's guesses below are the ones the model made before this component
 ("Ganner" cancel 0.40, "Kilpuxmi" help 0.45, "from Pefi" switch_language 0.39)."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -13,9 +11,10 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from dialogues.nlu_detours import DetourCheck, mentions, words
+from dialogues import PROJECT
+from dialogues.rasa_plugins.nlu_detours import DetourCheck, mentions, words
 
-DATA = Path(__file__).resolve().parents[2] / "dialogues" / "data"
+DATA = PROJECT / "data"
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +78,7 @@ def test_words_and_typos():
 def test_the_check_knows_the_detours_of_the_slots(tmp_path):
     from dialogues.consistency import check_detours
 
-    project = Path(__file__).resolve().parents[2] / "dialogues"
+    project = PROJECT
     assert check_detours(project) == []
     for name in ("config.yml", "domain.yml"):
         (tmp_path / name).write_text((project / name).read_text(encoding="utf-8"), encoding="utf-8")

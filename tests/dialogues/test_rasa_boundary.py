@@ -144,7 +144,7 @@ def test_rasa_calls_the_action_server_with_the_secret_from_the_environment():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
         patch.setenv(shared_secret.ACTIONS_SECRET, "the-secret-of-this-run")
-        endpoint = read_endpoint_config(str(ROOT / "dialogues" / "endpoints.yml"), "action_endpoint")
+        endpoint = read_endpoint_config(str(ROOT / "dialogues" / "project" / "endpoints.yml"), "action_endpoint")
     assert endpoint.headers == {"Authorization": "Bearer the-secret-of-this-run"}
     assert not endpoint.token and not endpoint.params  # not in the URL, where access logs would keep it
 
@@ -205,7 +205,7 @@ def test_rasa_cli_turns_the_api_on_from_rasa_token_in_the_environment():
 # -- the secret itself ------------------------------------------------------------------------
 
 def test_rasa_webhook_channel_does_not_start_without_its_secret(monkeypatch):
-    from dialogues.channel import MicrobuyRestInput
+    from dialogues.rasa_plugins.channel import MicrobuyRestInput
 
     monkeypatch.delenv(shared_secret.RASA_SECRET, raising=False)
     with pytest.raises(shared_secret.MissingSecret, match="MICROBUY_RASA_SECRET is not set"):

@@ -14,7 +14,7 @@ from typing import Any, Dict, List
 from ruamel.yaml import YAML
 from test_rasa_integration import stored_for_team
 
-from rasa_stack import DIALOGUES, buttons, customs, texts
+from rasa_stack import PROJECT, buttons, customs, texts
 
 NBSP = re.compile(r"[\u00a0\u202f]")
 
@@ -29,8 +29,8 @@ def english_phrases() -> List[str]:
     """Runs of words of every English text the dialogue can send: the responses' texts without
     their {placeholders}, and texts.yml's English texts."""
     yaml = YAML(typ="safe")
-    domain = yaml.load((DIALOGUES / "domain.yml").read_text(encoding="utf-8"))
-    catalogue = yaml.load((DIALOGUES / "texts.yml").read_text(encoding="utf-8"))
+    domain = yaml.load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
+    catalogue = yaml.load((PROJECT / "texts.yml").read_text(encoding="utf-8"))
     english = [v["text"] for variations in domain["responses"].values() for v in variations if not v.get("condition")]
     english += [entry["en"] for entry in catalogue.values() if entry.get("en") != entry.get("fr")]
     phrases = set()

@@ -13,7 +13,7 @@ from dialogues.training import rasa_env
 
 import cross_validation
 from nlu_languages import entity_f1_by_language, example_languages, intent_f1_by_language
-from rasa_stack import BIN, DIALOGUES, METRICS, ROOT
+from rasa_stack import BIN, METRICS, PROJECT, ROOT
 
 # Floors below which the test fails. The aim is 0.9 and above; 3-fold scores move by about
 # 0.02 from run to run (the folds are random), so the floor sits below the aim and the figure
@@ -25,7 +25,7 @@ MIN_INTENT_F1_BY_LANGUAGE = {"en": 0.85, "fr": 0.80}
 MIN_ENTITY_F1_BY_LANGUAGE = {"en": 0.80, "fr": 0.78}
 
 
-def rasa(*args: str, cwd: Path = DIALOGUES) -> subprocess.CompletedProcess:
+def rasa(*args: str, cwd: Path = PROJECT) -> subprocess.CompletedProcess:
     # Rasa's command line with the skops fix (dialogues/rasa_cli.py): the model loads in seconds less.
     return subprocess.run([str(BIN / "python"), "-m", "dialogues.rasa_cli", *args], cwd=cwd, capture_output=True,
                           text=True, env=rasa_env())
@@ -81,7 +81,7 @@ def test_nlu_cross_validation_f1():
     METRICS.append(f"NLU {cross_validation.FOLDS}-fold cross-validation: intent weighted F1 {f1:.3f}"
                    + (f" (below 0.9: {weak})" if weak else ""))
     METRICS.extend(entity_lines)
-    languages = example_languages(DIALOGUES / "data")
+    languages = example_languages(PROJECT / "data")
     by_language = intent_f1_by_language(out, languages)
     entities_by_language = entity_f1_by_language(out, "CRFEntityExtractor", languages)
     for language, (score, count) in by_language.items():

@@ -1,4 +1,4 @@
-"""dialogues/rasa_speedups.py: Rasa's check of the action server's answers, built once, judges
+"""dialogues/rasa_plugins/rasa_speedups.py: Rasa's check of the action server's answers, built once, judges
 every answer as Rasa's own check does (same verdict, same error message)."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from dialogues import rasa_speedups
+from dialogues.rasa_plugins import rasa_speedups
 
 ORIGINAL = RemoteAction.__dict__["_validate_action_result"]
-if ORIGINAL is rasa_speedups.validate_action_result:  # dialogues.channel was imported first
+if ORIGINAL is rasa_speedups.validate_action_result:  # dialogues.rasa_plugins.channel was imported first
     pytest.fail("RemoteAction was patched before this test could keep Rasa's own check", pytrace=False)
 
 GOOD = {"events": [{"event": "slot", "timestamp": None, "name": "supplier", "value": "Staples"}],
@@ -81,7 +81,8 @@ def test_skops_is_patched_as_it_is_imported():
     import subprocess
     import sys
 
-    code = ("from dialogues import rasa_speedups as s; s.install_skops(); import skops.io, skops.io._utils as u;"
+    code = ("from dialogues.rasa_plugins import rasa_speedups as s; s.install_skops();"
+            "import skops.io, skops.io._utils as u;"
             "from sklearn.linear_model import LogisticRegression as L; import numpy as np;"
             "m = L().fit(np.array([[0.], [1.]]), [0, 1]);"
             "back = skops.io.loads(skops.io.dumps(m), trusted=skops.io.get_untrusted_types(data=skops.io.dumps(m)));"

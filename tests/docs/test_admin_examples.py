@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ADMIN_MD = ROOT / "docs" / "admin.md"
 PACK = ROOT / "policies" / "esdc.yml"
 DIALOGUES = ROOT / "dialogues"
+PROJECT = DIALOGUES / "project"  # the Rasa project
 EXAMPLES = ROOT / "policies" / "examples"
 REQUESTER = "U09NADIA"  # approves nothing in the ESDC pack
 
@@ -228,7 +229,7 @@ def test_a_snippet_that_no_longer_matches_the_pack_fails():
 @pytest.mark.parametrize("name", ["raise-limit", "ban-category", "add-tier", "add-question"])
 def test_policy_examples_need_no_training(name, original, tmp_path):
     """The page says none of the policy examples needs `microbuy train`: the examples the
-    model learns from (dialogues/data/nlu_policy.yml) are the same before and after."""
+    model learns from (dialogues/project/data/nlu_policy.yml) are the same before and after."""
     assert policy_nlu.build(edited_policy(name, tmp_path)) == policy_nlu.build(original)
 
 
@@ -357,7 +358,7 @@ def test_add_a_question_is_asked_and_checked(original, tmp_path):
     assert confirmed.outcome == "approval_required" and not blocks(confirmed, "category.requirements")
 
     # No change to the dialogue files: the consistency checks pass with the edited policy.
-    assert check_project(DIALOGUES, policy) == []
+    assert check_project(PROJECT, policy) == []
 
 
 def test_add_a_question_reaches_a_running_action_server(original, tmp_path, monkeypatch):
@@ -369,7 +370,7 @@ def test_add_a_question_reaches_a_running_action_server(original, tmp_path, monk
     requirement = load_yaml(snippet("add-question after"))["requirements"]["no_internal_capacity"]
     # The action server asks it with action_ask_<field>, one of questions.AskRequirement (run
     # here on its own: no new Action subclass, which rasa_sdk would pick up as an action).
-    domain = load_yaml((DIALOGUES / "domain.yml").read_text(encoding="utf-8"))
+    domain = load_yaml((PROJECT / "domain.yml").read_text(encoding="utf-8"))
     assert f"action_ask_{requirement['field']}" in domain["actions"], \
         f"the dialogue has no question for '{requirement['field']}'"
     ask = SimpleNamespace(slot=requirement["field"])
@@ -398,9 +399,10 @@ def test_add_a_question_reaches_a_running_action_server(original, tmp_path, monk
 
 # --- rewording a question, adding training phrases (the dialogue files) --------------------------
 def dialogue_copy(tmp_path: Path) -> Path:
-    project = tmp_path / "dialogues"
-    shutil.copytree(DIALOGUES, project, ignore=shutil.ignore_patterns("models", "__pycache__", "tests"))
-    return project
+    """A copy of the Rasa project, in a copy of the dialogues package around it (the actions)."""
+    copy = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, copy, ignore=shutil.ignore_patterns("models", "__pycache__", "tests"))
+    return copy / "project"
 
 
 def test_reword_a_question(original, tmp_path):
@@ -446,14 +448,14 @@ def test_add_training_phrases(original, tmp_path, monkeypatch):
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
     project = dialogue_copy(tmp_path)
-    before = RasaYAMLReader().read(str(DIALOGUES / "data" / "nlu.yml"))
+    before = RasaYAMLReader().read(str(PROJECT / "data" / "nlu.yml"))
     intent, phrases = add_training_phrases(project)
     after = RasaYAMLReader().read(str(project / "data" / "nlu.yml"))
 
     domain = load_yaml((project / "domain.yml").read_text(encoding="utf-8"))
     assert intent in domain["intents"]
     known = {m.get("text") for m in before.intent_examples}
-    generated = RasaYAMLReader().read(str(DIALOGUES / "data" / "nlu_policy.yml"))
+    generated = RasaYAMLReader().read(str(PROJECT / "data" / "nlu_policy.yml"))
     known |= {m.get("text") for m in generated.intent_examples}
     new = [m for m in after.intent_examples if m.get("text") not in known]
     assert len(new) == len(phrases) == len(after.intent_examples) - len(before.intent_examples)
@@ -465,7 +467,7 @@ def test_add_training_phrases(original, tmp_path, monkeypatch):
 
     assert check_project(project, original) == []
     # `microbuy train` trains again: what the model is made from has changed.
-    monkeypatch.setattr(training, "DIALOGUES", project)
+    monkeypatch.setattr(training, "PROJECT", project)
     changed = training.fingerprint()
-    monkeypatch.setattr(training, "DIALOGUES", DIALOGUES)
+    monkeypatch.setattr(training, "PROJECT", PROJECT)
     assert changed != training.fingerprint()

@@ -1,4 +1,4 @@
-"""The conversation lock shared by several `rasa run` processes (dialogues.stores, REDIS_URL):
+"""The conversation lock shared by several `rasa run` processes (dialogues.rasa_plugins.stores, REDIS_URL):
 tickets taken at the same moment by different processes are all different, and only one holder
 at a time works on a conversation. Each store below has its own Redis connection, as each process
 would; Rasa's own RedisLockStore fails both (RasaHQ/rasa#9213)."""
@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dialogues.stores import AtomicRedisLockStore, MicrobuyLockStore
+from dialogues.rasa_plugins.stores import AtomicRedisLockStore, MicrobuyLockStore
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 HOLDERS = 8

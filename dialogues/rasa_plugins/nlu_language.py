@@ -21,7 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from .languages import CODE, ENTITY, FROM_METADATA, NAMED, SWITCH_INTENT, language_code
+from ..languages import CODE, ENTITY, FROM_METADATA, NAMED, SWITCH_INTENT, language_code
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

@@ -1,5 +1,5 @@
 """Two fixes for speed, to Rasa's own code and to a library it uses, installed in `rasa run` by
-dialogues/channel.py (and in training and NLU tests by `python -m dialogues.rasa_cli`).
+dialogues/rasa_plugins/channel.py (and in training and NLU tests by `python -m dialogues.rasa_cli`).
 
 1. The action server's answers. Rasa checks every answer of the action server against a JSON schema with
 `jsonschema.validate(result, schema)`, which first checks the schema itself against the JSON

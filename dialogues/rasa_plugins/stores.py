@@ -26,7 +26,8 @@ T = TypeVar("T")
 
 
 class MicrobuyTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store on DATABASE_URL (endpoints.yml: `type: dialogues.stores.MicrobuyTrackerStore`)."""
+    """Rasa's SQL tracker store on DATABASE_URL
+    (endpoints.yml: `type: dialogues.rasa_plugins.stores.MicrobuyTrackerStore`)."""
 
     def __init__(self, domain=None, host: Optional[str] = None, event_broker=None, **kwargs: Any) -> None:
         url = host or storage.database_url()

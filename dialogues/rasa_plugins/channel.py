@@ -31,10 +31,11 @@ from rasa.core.tracker_store import FailSafeTrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from . import rasa_speedups, shared_secret
+from .. import shared_secret
+from . import rasa_speedups
 
 log = logging.getLogger(__name__)
-rasa_speedups.install()  # `rasa run` loads this channel (credentials.yml): see dialogues/rasa_speedups.py
+rasa_speedups.install()  # `rasa run` loads this channel (credentials.yml): see rasa_speedups.py
 
 MAX_MESSAGE = 10_000  # characters; Slack allows 40,000, no purchase answer needs a tenth of that
 MAX_SENDER = 200
