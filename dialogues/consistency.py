@@ -23,7 +23,6 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Dict, Iterable, List, Optional, Set, Tuple, cast
@@ -32,6 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
+import workflow
 from policies import Evaluation, LoadedPolicy
 from policies.rules import INPUTS
 
@@ -148,7 +148,7 @@ def askable_slots(policy: LoadedPolicy) -> Dict[str, str]:
     attestation_due = cast(Evaluation, SimpleNamespace(findings=(SimpleNamespace(rule="splitting.attestation"),)))
     asked: Dict[str, str] = {}
     for category in policy.rules.categories:
-        draft = Draft(policy, "U0CHECK", date.today(), values={"category": category})
+        draft = Draft(policy, "U0CHECK", workflow.today(policy), values={"category": category})
         methods: List[Optional[str]] = [*draft.payment_methods()] or [None]
         for method in methods:
             draft.values["payment_method"] = method
@@ -173,7 +173,7 @@ def check_policy_fields(project: Path, policy: LoadedPolicy, domain: Optional[Do
         readers.setdefault(requirement.field, []).append(f"requirements.{key}")
     asked = askable_slots(policy)
     # What the actions fill in with no question: the requester, and choices the policy leaves open to one.
-    filled = set(Draft(policy, "U0CHECK", date.today()).request_data())
+    filled = set(Draft(policy, "U0CHECK", workflow.today(policy)).request_data())
     problems = []
     for field, rules in sorted(readers.items()):
         slot = slot_of(field)
