@@ -51,7 +51,7 @@ class Services:
 
     def first_time(self, key: Optional[str], kind: str) -> bool:
         """True once per Slack event, command or click; a retry or a second click gets False.
-        Asked by the listeners' middleware (bot/listeners/middleware.py, `Once`)."""
+        Asked around the listeners (bot/listeners/middleware.py, `once`), after Slack is answered."""
         if not key:
             return True
         try:

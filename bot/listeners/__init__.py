@@ -2,7 +2,7 @@
 listener is a named function of its module, and the module's `register(app)` hands it to Bolt.
 
 The order is Bolt's: the global middleware below, for every request, then each listener's own
-middleware (the duplicate-delivery claim, `middleware.Once`), then the listener."""
+middleware, then the listener, wrapped in the duplicate-delivery claim (`middleware.once`) where it needs one."""
 from slack_bolt import App
 
 from ..membership import MembersOnly

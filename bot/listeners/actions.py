@@ -13,7 +13,7 @@ from ..approvals import APPROVE, CHANGES, OUTCOME_OF, REJECT, Approvals
 from ..mrkdwn import truncate
 from ..texts import t
 from .clicks import team_of, where
-from .middleware import Once
+from .middleware import once
 
 if TYPE_CHECKING:
     from ..app import Services
@@ -73,7 +73,7 @@ def ask_reason(ack, body, action, client, services: Services) -> None:
 
 
 def register(app: App) -> None:
-    app.action(ANSWER, middleware=[Once(answer_key, "click")])(answer_button)
-    app.action(APPROVE, middleware=[Once(decision_key, "click")])(approve)
+    app.action(ANSWER)(once(answer_key, "click")(answer_button))
+    app.action(APPROVE)(once(decision_key, "click")(approve))
     app.action(REJECT)(ask_reason)
     app.action(CHANGES)(ask_reason)

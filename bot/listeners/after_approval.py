@@ -18,7 +18,7 @@ from ..delivery import (
     read_after_value,
 )
 from .clicks import team_of, where
-from .middleware import Once
+from .middleware import once
 
 if TYPE_CHECKING:
     from ..app import Services
@@ -77,6 +77,6 @@ def certify_receipt(ack, body, action, client, services: Services) -> None:
 def register(app: App) -> None:
     app.action(REPORT_PURCHASE)(report_purchase)
     app.view(PURCHASE_MODAL)(purchase_reported)
-    app.action(CHANGE_APPROVED, middleware=[Once(change_key, "click")])(change_approved)
+    app.action(CHANGE_APPROVED)(once(change_key, "click")(change_approved))
     app.action(REPORT_RECEIPT)(report_receipt)
     app.action(CERTIFY_RECEIPT)(certify_receipt)

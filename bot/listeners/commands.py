@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 from slack_bolt import App
 
 from ..texts import plain
-from .middleware import Once
+from .middleware import once
 
 if TYPE_CHECKING:
     from ..app import Services
@@ -31,4 +31,4 @@ def buy(ack, command, client, services: Services) -> None:
 
 
 def register(app: App) -> None:
-    app.command("/buy", middleware=[Once(trigger_id, "command")])(buy)
+    app.command("/buy")(once(trigger_id, "command")(buy))

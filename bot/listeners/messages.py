@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from slack_bolt import App
 
-from .middleware import Once, event_id
+from .middleware import event_id, once
 
 if TYPE_CHECKING:
     from ..app import Services
@@ -36,6 +36,6 @@ def mention(event, body, client, services: Services) -> None:
 
 
 def register(app: App) -> None:
-    # A retried delivery (X-Slack-Retry-Num) of an event already handled goes no further than Once.
-    app.event("message", middleware=[Once(turn_event_id, "event")])(direct_message)
-    app.event("app_mention", middleware=[Once(event_id, "event")])(mention)
+    # A retried delivery (X-Slack-Retry-Num) of an event already handled goes no further than once.
+    app.event("message")(once(turn_event_id, "event")(direct_message))
+    app.event("app_mention")(once(event_id, "event")(mention))

@@ -3,16 +3,14 @@
 - `Share`, a global middleware registered right after `MembersOnly` (bot/membership.py): puts the
   `Services` of bot/app.py in each request's context, so a listener simply takes `services` as
   an argument (Bolt injects whatever the context holds, by name).
-- `Once`, a listener middleware: the duplicate-delivery claim, written once. `key_of(body)` names
-  the request (the event's id, a command's trigger, a click's message); the first delivery
-  claims it (`Services.first_time` -> `storage.claim_event`) and goes on to the listener; Slack's
-  retry of it, or a second click, is acknowledged (Slack wants its 200) and goes no further.
-  A key of None claims nothing and leaves the request to the listener, as `first_time` does.
-  A payload the key cannot be read from is acknowledged, logged and not handled: what the
-  listener did when it claimed after its own `ack()` and failed there.
+- `once`, around a listener: the duplicate-delivery claim, written once. `key_of(body)` names
+  the request (the event's id, a command's trigger, a click's message); after Slack is
+  acknowledged, the first delivery claims it (`Services.first_time` -> `storage.claim_event`) and
+  goes on to the listener; Slack's retry of it, or a second click, goes no further.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Callable, Dict, Optional
 
@@ -36,28 +34,41 @@ class Share(Middleware):
         return next()
 
 
-class Once(Middleware):
-    """Listener middleware: the listener runs once per `key_of(body)` (of `kind`: "event",
-    "command", "click"); a duplicate is acknowledged and not handled."""
+def once(key_of: KeyOf, kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The duplicate-delivery claim, written once, around a listener: Slack is acknowledged first
+    (Bolt acknowledges an event before its listener runs; a click or a command is acknowledged
+    here), then `key_of(body)` is claimed (`Services.first_time` -> `storage.claim_event`) in the
+    listener's thread, and only the first delivery reaches the listener. A key of None claims
+    nothing and leaves the request to the listener, as `first_time` does; a payload the key cannot
+    be read from is logged and not handled.
 
-    def __init__(self, key_of: KeyOf, kind: str):
-        self.key_of = key_of
-        self.kind = kind
+    Not Bolt middleware on purpose: middleware runs before Bolt answers Slack, so the claim's
+    database write would delay every acknowledgement, and the stand-in's deliveries queue behind
+    it (bench/README.md, "The listeners as named functions")."""
 
-    def process(self, *, req: BoltRequest, resp: BoltResponse,
-                next: Callable[[], BoltResponse]) -> Optional[BoltResponse]:
-        try:
-            first = req.context["services"].first_time(self.key_of(req.body), self.kind)
-        except Exception:  # a payload without what names it (or a key that is not one): Slack still gets its 200
-            log.exception("%s: no claim for this %s; not handled", self.name, self.kind)
-            first = False
-        if first:
-            return next()
-        return BoltResponse(status=200, body="")  # the acknowledgement; nothing else happens
+    def wrap(listener: Callable[..., Any]) -> Callable[..., Any]:
+        wanted = inspect.getfullargspec(listener).args
+        names = list(dict.fromkeys([*wanted, "ack", "body", "services"]))
 
-    @property
-    def name(self) -> str:
-        return f"Once({getattr(self.key_of, '__name__', self.key_of)}, {self.kind})"
+        def claimed(**kwargs: Any) -> None:
+            kwargs["ack"]()  # a second ack() by the listener changes nothing: Slack has its answer
+            try:
+                first = kwargs["services"].first_time(key_of(kwargs["body"]), kind)
+            except Exception:  # a payload without what names it (or a key that is not one)
+                log.exception("%s: no claim for this %s; not handled", listener.__name__, kind)
+                return
+            if first:
+                listener(**{name: kwargs[name] for name in wanted})
+
+        # Bolt hands a listener the arguments its signature names: these, whatever the listener's own.
+        claimed.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names])
+        claimed.__name__ = listener.__name__
+        claimed.__doc__ = listener.__doc__
+        claimed.claim = (key_of, kind)  # type: ignore[attr-defined]  # what it claims, for the tests
+        return claimed
+
+    return wrap
 
 
 def event_id(body: Dict[str, Any]) -> Optional[str]:

@@ -142,7 +142,7 @@ def test_a_dm_is_a_turn_relayed_to_rasa_and_its_replies_posted_in_the_dm(service
     assert services.conversation.rasa.sent == [(TEAM, REQUESTER, "I need a box of pens", "en")]
     assert [(m["channel"], m["text"]) for m in slack.called("chat_postMessage")] == \
         [(DM, "heard: I need a box of pens")]
-    assert claims(services) == 0  # the listener claims nothing itself: its middleware does (Once)
+    assert claims(services) == 0  # the listener claims nothing itself: middleware.once around it does
 
 
 @pytest.mark.parametrize("extra", [
@@ -156,7 +156,7 @@ def test_what_is_not_a_person_writing_in_the_dm_is_ignored_and_never_claimed(ser
     event, body = dm_event("hello", **extra)
     messages.direct_message(event=event, body=body, client=slack, services=services)
     assert services.conversation.rasa.sent == [] and slack.calls == []
-    assert messages.turn_event_id(body) is None  # so Once claims nothing for it
+    assert messages.turn_event_id(body) is None  # so once claims nothing for it
     assert messages.turn_event_id(dm_event("hello")[1]) == "Ev0DM0001"
 
 

@@ -1,5 +1,5 @@
-"""The Bolt middleware of bot/listeners/ (middleware.py): the duplicate-delivery claim (`Once`,
-listener middleware) and the services in the context (`Share`), after `MembersOnly`.
+"""The Bolt middleware of bot/listeners/ (middleware.py): the duplicate-delivery claim (`once`,
+around a listener) and the services in the context (`Share`), after `MembersOnly`.
 
 Through the product as it runs: bot.app.build, served over HTTP (bot/server.py), Slack's
 deliveries signed by the stand-in's Deliverer, on a database of the test's own. Rasa is a
@@ -12,15 +12,14 @@ import time
 import uuid
 
 import pytest
-from slack_bolt.request import BoltRequest
-from slack_bolt.response import BoltResponse
+from slack_bolt.util.utils import get_arg_names_of_callable
 from sqlalchemy import func, select
 
 import storage
 from bot.app import build
 from bot.approvals import button_value
 from bot.listeners import messages
-from bot.listeners.middleware import Once, Share, event_id
+from bot.listeners.middleware import Share, event_id, once
 from bot.membership import MembersOnly
 from bot.server import serve_in_background
 from policies import DEFAULT_POLICY, load_policy
@@ -226,60 +225,83 @@ def test_a_guests_click_on_a_question_is_refused_and_leaves_the_button_to_its_ow
     eventually(lambda: product.turns(REQUESTER) == ["/affirm"])
 
 
-def test_members_only_is_the_first_global_middleware_of_ours_and_the_claims_are_listener_middleware(product):
-    ours = [m for m in product.app._middleware_list if isinstance(m, (MembersOnly, Share, Once))]
+def test_members_only_is_the_first_global_middleware_of_ours_and_the_claims_wrap_their_listeners(product):
+    ours = [m for m in product.app._middleware_list if isinstance(m, (MembersOnly, Share))]
     assert [type(m) for m in ours] == [MembersOnly, Share]
-    claimed = {listener.ack_function.__name__: [m.kind for m in listener.middleware if isinstance(m, Once)]
+    claimed = {listener.ack_function.__name__: getattr(listener.ack_function, "claim", (None, None))[1]
                for listener in product.app._listeners}
-    assert claimed["direct_message"] == claimed["mention"] == ["event"]
-    assert claimed["buy"] == ["command"]
-    assert claimed["answer_button"] == claimed["approve"] == claimed["change_approved"] == ["click"]
+    assert claimed["direct_message"] == claimed["mention"] == "event"
+    assert claimed["buy"] == "command"
+    assert claimed["answer_button"] == claimed["approve"] == claimed["change_approved"] == "click"
     # Claimed in bot/delivery.py with their effect, or nothing to claim:
     for name in ("ask_reason", "reason_given", "report_purchase", "purchase_reported", "report_receipt",
                  "certify_receipt", "home_opened", "language_chosen"):
-        assert claimed[name] == [], name
+        assert claimed[name] is None, name
 
 
-# -- Once itself ----------------------------------------------------------------------------------
+# -- once itself ----------------------------------------------------------------------------------
 
 class Claims:
-    def __init__(self, first=True, fails=False):
-        self.asked, self.first, self.fails = [], first, fails
+    def __init__(self, first=True, fails=False, ack=None):
+        self.asked, self.first, self.fails, self.ack = [], first, fails, ack
+        self.acked_before = []
 
     def first_time(self, key, kind):
         self.asked.append((key, kind))
+        self.acked_before.append(self.ack.calls if self.ack else None)
         if self.fails:
             raise ValueError("claim_event needs a non-empty event_id")
         return self.first
 
 
-def run_once(once, body, claims):
-    request = BoltRequest(body=body, mode="socket_mode")
-    request.context["services"] = claims
-    went_on = []
-    answer = once.process(req=request, resp=BoltResponse(status=200), next=lambda: went_on.append(True))
-    return answer, went_on
+class Ack:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
 
 
-def test_once_goes_on_the_first_time_and_acknowledges_a_duplicate_without_going_on():
+def run_once(key_of, kind, body, claims):
+    """The wrapped listener called as Bolt calls it: (acks, what reached the listener)."""
+    handled = []
+
+    def listener(body, services):
+        handled.append(body)
+
+    ack = Ack()
+    claims.ack = ack
+    once(key_of, kind)(listener)(ack=ack, body=body, services=claims)
+    return ack.calls, handled
+
+
+def test_once_acknowledges_then_claims_and_goes_on_only_the_first_time():
     body = {"type": "event_callback", "event_id": "Ev0ONCE", "event": {"type": "app_mention"}}
-    answer, went_on = run_once(Once(event_id, "event"), body, Claims(first=True))
-    assert went_on == [True]
-    answer, went_on = run_once(Once(event_id, "event"), body, Claims(first=False))
-    assert went_on == [] and answer.status == 200 and answer.body == ""
+    claims = Claims(first=True)
+    acks, handled = run_once(event_id, "event", body, claims)
+    assert (acks, handled, claims.acked_before) == (1, [body], [1])  # Slack answered before the claim
+    acks, handled = run_once(event_id, "event", body, Claims(first=False))
+    assert (acks, handled) == (1, [])
 
 
 def test_once_claims_nothing_for_a_key_of_none_and_lets_the_listener_decide():
     claims = Claims()
     body = {"type": "event_callback", "event_id": "Ev0EDIT", "event": {"type": "message", "subtype": "message_changed"}}
-    answer, went_on = run_once(Once(messages.turn_event_id, "event"), body, claims)
-    assert claims.asked == [(None, "event")] and went_on == [True]
+    acks, handled = run_once(messages.turn_event_id, "event", body, claims)
+    assert claims.asked == [(None, "event")] and handled == [body]
 
 
 def test_once_acknowledges_a_payload_it_cannot_claim_and_goes_no_further(caplog):
     caplog.set_level(logging.ERROR, logger="bot.listeners.middleware")
-    answer, went_on = run_once(Once(lambda body: body["missing"], "click"), {"type": "block_actions"}, Claims())
-    assert went_on == [] and answer.status == 200
-    answer, went_on = run_once(Once(event_id, "event"), {"event_id": "Ev0X"}, Claims(fails=True))
-    assert went_on == [] and answer.status == 200
+    acks, handled = run_once(lambda body: body["missing"], "click", {"type": "block_actions"}, Claims())
+    assert (acks, handled) == (1, [])
+    acks, handled = run_once(event_id, "event", {"event_id": "Ev0X"}, Claims(fails=True))
+    assert (acks, handled) == (1, [])
     assert len([r for r in caplog.records if "no claim" in r.getMessage()]) == 2
+
+
+def test_bolt_hands_the_wrapped_listener_its_own_arguments_and_what_the_claim_needs():
+    from bot.listeners.commands import buy
+
+    assert get_arg_names_of_callable(once(event_id, "command")(buy)) == ["ack", "command", "client", "services",
+                                                                         "body"]
