@@ -44,7 +44,7 @@ def once(key_of: KeyOf, kind: str) -> Callable[[Callable[..., Any]], Callable[..
 
     Not Bolt middleware on purpose: middleware runs before Bolt answers Slack, so the claim's
     database write would delay every acknowledgement, and the stand-in's deliveries queue behind
-    it (bench/README.md, "The listeners as named functions")."""
+    it (bench/README.md, "Issue 15: the figures, and what the claim's place costs")."""
 
     def wrap(listener: Callable[..., Any]) -> Callable[..., Any]:
         wanted = inspect.getfullargspec(listener).args
