@@ -9,6 +9,7 @@ from .clock import today, zone
 from .decisions import decide
 from .judging import BlockedRequest, judge, record, spending_for
 from .revision import Revised, approved_by, revise
+from .submission import Submitted, submit
 
-__all__ = ["BlockedRequest", "Revised", "approved_by", "decide", "judge", "record", "revise", "spending_for", "today",
-           "zone"]
+__all__ = ["BlockedRequest", "Revised", "Submitted", "approved_by", "decide", "judge", "record", "revise",
+           "spending_for", "submit", "today", "zone"]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import storage
 from policies import BLOCK, RequestError
-from workflow import BlockedRequest, judge, record, revise
+from workflow import BlockedRequest, submit
 
 from .. import services
 from ..answers import amount_reason
@@ -50,18 +50,12 @@ class ActionSubmitPurchase(Action):
         if tracker.get_slot(CONFIRM) is not True:
             return self._back_to_form([CONFIRM])
         revising = tracker.get_slot("revising") or None
-        changes: Dict[str, List[Any]] = {}  # what a revision changed
         try:
             with services.sessions().begin() as session:
-                request, evaluation = judge(session, draft.policy, draft.request_data(), draft.today, draft.language,
-                                            exclude_request_id=draft.exclude_request_id)
-                if revising:
-                    revised = revise(session, draft.policy, revising["id"], revising["revision"], request, evaluation)
-                    stored, changes = revised.request, revised.changes
-                else:
-                    stored = record(session, draft.policy, request, evaluation, team_id=_team_of(tracker.sender_id))
-                reference, request_id = stored.reference, stored.id
-                still_approved = stored.status == storage.Status.APPROVED.value
+                submitted = submit(session, draft.policy, draft.request_data(), draft.today, draft.language,
+                                   requester=draft.requester, team_id=_team_of(tracker.sender_id),
+                                   revising=(revising["id"], revising["revision"]) if revising else None,
+                                   exclude_request_id=draft.exclude_request_id)
         except RequestError as exc:
             for field, reason in exc.problems:
                 dispatcher.utter_message(response="utter_not_understood_answer",
@@ -89,10 +83,12 @@ class ActionSubmitPurchase(Action):
             log.exception("the request could not be stored")
             dispatcher.utter_message(response="utter_submit_failed", reason=type(exc).__name__)
             return self._back_to_form([CONFIRM])
+        request, evaluation, reference, changes = (submitted.request, submitted.evaluation, submitted.reference,
+                                                   submitted.changes)
         if revising:
             changed = (", ".join(field_label(slot_of(field), draft.policy, draft.language) for field in changes)
                        or say("changed_nothing", draft.language))
-            if still_approved:
+            if submitted.still_approved:
                 dispatcher.utter_message(response="utter_revised_still_approved", reference=reference, changed=changed)
             else:
                 dispatcher.utter_message(response="utter_resubmitted", reference=reference, changed=changed,
@@ -102,7 +98,7 @@ class ActionSubmitPurchase(Action):
                 response="utter_submitted", reference=reference, title=request.title or request.description,
                 total=money(evaluation.total, draft), approver=route_text(evaluation, draft),
             )
-        payload = {"type": "resubmitted" if revising else "submitted", "request_id": request_id,
+        payload = {"type": "resubmitted" if revising else "submitted", "request_id": submitted.request_id,
                    "reference": reference, "evaluation": evaluation.to_dict()}
         if revising:
             payload["changes"] = {field: [str(old) if old is not None else None, str(new) if new is not None else None]

@@ -87,7 +87,7 @@ def store_request(sessions, policy, *, supplier: str, requester: str = REQUESTER
     """A request judged and stored as the dialogue stores it (submitted), without a conversation."""
     from datetime import date
 
-    from workflow.judging import judge, record
+    from workflow import submit
 
     data = {"requester": requester, "cost_centre": "100200", "category": "office_supplies",
             "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": total,
@@ -96,8 +96,8 @@ def store_request(sessions, policy, *, supplier: str, requester: str = REQUESTER
     if title:
         data["title"] = title
     with sessions.begin() as session:
-        request, evaluation = judge(session, policy, data, on or date(2026, 11, 25))
-        return record(session, policy, request, evaluation, team_id="T0STANDIN").id
+        return submit(session, policy, data, on or date(2026, 11, 25), requester=requester,
+                      team_id="T0STANDIN").request_id
 
 
 def workspace_of(policy, **kwargs) -> Workspace:

@@ -117,15 +117,15 @@ def post_a_stored_request(stack: Stack, supplier: str, requester: str) -> object
     from datetime import date
 
     from bot.approvals import Approvals
-    from workflow.judging import judge, record
+    from workflow import submit
 
     data = {"requester": requester, "cost_centre": "100200", "category": "office_supplies",
             "description": "whiteboard markers", "supplier": supplier, "quantity": 1, "unit_price": "25.00",
             "province": "AB", "needed_by": "2026-12-20", "data_classification": "unclassified",
             "payment_method": "acquisition_card", "justification": "workshops"}
     with stack.sessions.begin() as session:
-        request, evaluation = judge(session, stack.policy, data, date.fromisoformat(TODAY))
-        request_id = record(session, stack.policy, request, evaluation, team_id=stack.workspace.team_id).id
+        request_id = submit(session, stack.policy, data, date.fromisoformat(TODAY), requester=requester,
+                            team_id=stack.workspace.team_id).request_id
     before = len(stack.bot_posts(APPROVALS))
     Approvals(stack.sessions, lambda: stack.policy).post_for_approval(stack.app.client, request_id)
     return stack.bot_posts(APPROVALS)[before:][-1]

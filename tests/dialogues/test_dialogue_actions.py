@@ -6,11 +6,14 @@ the events it returns and the responses it used. The actions use a fresh migrate
 (DATABASE_URL) and the day the trackers were captured (MICROBUY_TODAY=2026-11-25).
 """
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from rasa_sdk import Tracker
 
+import storage
+import workflow
 from dialogues import services
 from dialogues.actions.changes import ActionChangeAnswer
 from dialogues.actions.detours import (
@@ -398,6 +401,55 @@ def test_submit_never_revises_someone_elses_request(any_database):
     assert stored_requests(any_database, requester="U09NADIA") == []
     assert responses(said) == ["utter_revision_not_possible"]
     assert custom_payloads(said) == []  # nothing for the bot to post
+
+
+def _revising(url, *, approve: bool) -> dict:
+    """The tracker's request submitted through the action (3 pens at 25.00, Amina's to approve),
+    approved by Amina if `approve`; the `revising` slot that names it."""
+    submit("submit_office_supplies")
+    [stored] = stored_requests(url)
+    if approve:
+        engine = storage.make_engine(url)
+        try:
+            workflow.decide(storage.make_session_factory(engine), load_policy(), stored.id, revision=stored.revision,
+                            step=0, approver="U01AMINA", outcome="approved", on=date(2026, 11, 25))
+        finally:
+            engine.dispose()
+    return {"id": stored.id, "revision": stored.revision, "reference": stored.reference}
+
+
+def _submit_revision(revising: dict, **slots):
+    tracker = load_tracker("submit_office_supplies", **slots)
+    tracker.slots["revising"] = revising  # as action_start_revision sets it
+    return run(ActionSubmitPurchase(), tracker)
+
+
+def test_submit_of_a_revision_sends_it_back_with_what_changed(database):
+    revising = _revising(database, approve=False)
+    events, said = _submit_revision(revising, unit_price="30.00")
+
+    [stored] = stored_requests(database)
+    assert (stored.id, stored.revision, stored.status) == (revising["id"], 2, "submitted")
+    assert responses(said) == ["utter_resubmitted", None]
+    told = message(said, "utter_resubmitted")
+    assert (told["reference"], told["changed"]) == (revising["reference"], "price")
+    [payload] = custom_payloads(said)
+    assert {k: payload[k] for k in ("type", "request_id", "reference", "changes")} == \
+        {"type": "resubmitted", "request_id": revising["id"], "reference": revising["reference"],
+         "changes": {"unit_price": ["25.00", "30.00"]}}
+    assert loop_changes(events) == [None] and followups(events) == []
+
+
+def test_submit_of_a_lower_price_keeps_the_approval(database):
+    revising = _revising(database, approve=True)
+    events, said = _submit_revision(revising, unit_price="20.00")
+
+    [stored] = stored_requests(database)
+    assert (stored.revision, stored.status) == (2, "approved")
+    assert responses(said) == ["utter_revised_still_approved", None]
+    [payload] = custom_payloads(said)
+    assert (payload["type"], payload["changes"]) == ("resubmitted", {"unit_price": ["25.00", "20.00"]})
+    assert loop_changes(events) == [None] and followups(events) == []
 
 
 def test_submitted_open_source_work_goes_to_finance_too(database):

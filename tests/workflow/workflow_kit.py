@@ -41,8 +41,7 @@ class Kit:
 
     def file(self, data: Dict[str, Any], policy: policies.LoadedPolicy = ESDC, on: date = ON) -> int:
         with self.sessions.begin() as session:
-            request, evaluation = workflow.judge(session, policy, data, on)
-            return workflow.record(session, policy, request, evaluation).id
+            return workflow.submit(session, policy, data, on, requester=data["requester"]).request_id
 
     def revise(self, request_id: int, data: Dict[str, Any], policy: policies.LoadedPolicy = ESDC,
                on: date = ON) -> workflow.Revised:
