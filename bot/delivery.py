@@ -56,7 +56,7 @@ NOT_ANSWERING = plain("refused.db", "en")
 
 
 class Refused(Exception):
-    """A click or submission that is not allowed: a catalogue message (bot/texts.py) and its values;
+    """A click or submission that is not allowed: a catalogue message (bot/texts.yml) and its values;
     a value may be a function of the reader's language (a status in words). str() is the English
     sentence, for the audit log."""
 

@@ -33,6 +33,7 @@ from ruamel.yaml.error import YAMLError
 
 import workflow
 from policies import Evaluation, LoadedPolicy
+from policies.catalogue import entry_problems
 from policies.rules import INPUTS
 
 from . import policy_nlu
@@ -402,15 +403,10 @@ def check_languages(project: Path, policy: LoadedPolicy) -> List[Problem]:
     except ValueError as exc:
         return problems + [Problem(_shown(texts_path), str(exc))]
     for key, entry in texts.items():
-        entry = entry if isinstance(entry, dict) else {}
-        english = _placeholders(entry.get(UNCONDITIONAL_LANGUAGE))
-        for language in pack.languages:
-            if not entry.get(language):
-                problems.append(Problem(_shown(texts_path), f"{key}: missing the {language} text", _line(texts, key)))
-            elif not _placeholders(entry[language]) <= english:  # a language may leave a detail out
-                unknown = sorted(_placeholders(entry[language]) - english)
-                problems.append(Problem(_shown(texts_path), f"{key}: the {language} text uses {unknown}, which "
-                                                            "the English one does not have", _line(texts, key)))
+        # The same check as the action server's when it reads the file (dialogues/wording.py), with
+        # the pack's languages: a language may leave a placeholder out, never add one.
+        for problem in entry_problems(entry, pack.languages, UNCONDITIONAL_LANGUAGE, may_leave_out=True):
+            problems.append(Problem(_shown(texts_path), f"{key}: {problem}", _line(texts, key)))
     return problems
 
 

@@ -1,6 +1,7 @@
 """A YAML file that admins edit while the action server runs (fields.yml, texts.yml): read again
 when it changes, so a rewording needs no restart; an edit that does not read is logged once and
-the last good version stays."""
+the last good version stays. texts.yml is a catalogue of texts (EditedCatalogue), read and checked
+by policies/catalogue.py like every catalogue people read."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +10,8 @@ from typing import Any, Callable, Dict, Tuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from policies.catalogue import load_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +31,35 @@ class EditedYaml:
         if stamp in (self._read, self._bad):
             return self._last
         try:
-            with self.path.open(encoding="utf-8") as handle:
-                loaded = YAML(typ="safe").load(handle)
-            if not self._is_valid(loaded):
-                raise ValueError(f"{self.path.name} must be {self._expected}")
+            loaded = self.load()
         except (YAMLError, ValueError, TypeError) as exc:
             if not self._last:
                 raise
             self._bad = stamp  # say it once per edit
             log.error("%s not reloaded, the previous wording stays: %s", self.path, exc)
             return self._last
-        self._last, self._read = dict(loaded), stamp
+        self._last, self._read = loaded, stamp
         return self._last
+
+    def load(self) -> Dict[str, dict]:
+        """The file as it is now, checked; raises what is wrong with it."""
+        with self.path.open(encoding="utf-8") as handle:
+            loaded = YAML(typ="safe").load(handle)
+        if not self._is_valid(loaded):
+            raise ValueError(f"{self.path.name} must be {self._expected}")
+        return dict(loaded)
+
+
+class EditedCatalogue(EditedYaml):
+    """A catalogue of texts (`id: {en: ..., fr: ...}`), checked by policies.catalogue: every entry
+    one text per language, the `fallback` one always there, the placeholders of each language
+    those of the fallback's (some of them left out, with `may_leave_out`). A CatalogueError is a
+    ValueError: the first read raises it, a later edit is logged with the file, id and problem."""
+
+    def __init__(self, path: Path, fallback: str, may_leave_out: bool = False):
+        super().__init__(path, lambda loaded: True, "a catalogue of texts (policies/catalogue.py)")
+        self.fallback = fallback
+        self.may_leave_out = may_leave_out
+
+    def load(self) -> Dict[str, dict]:
+        return dict(load_catalogue(self.path, fallback=self.fallback, may_leave_out=self.may_leave_out))

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from babel.numbers import format_decimal
 
 from . import PROJECT
-from .edited_yaml import EditedYaml
+from .edited_yaml import EditedCatalogue
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ def _shown(value: Any, language: str, locale: str) -> str:
     return str(value)
 
 
-# texts.yml: every sentence the dialogue says, reworded by admins without a restart.
-texts = EditedYaml(TEXTS_FILE,
-                   lambda loaded: isinstance(loaded, dict) and all(isinstance(v, dict) for v in loaded.values()),
-                   "a mapping of each text's name to one text per language")
+# texts.yml: every sentence the dialogue says, reworded by admins without a restart; a catalogue
+# like bot/texts.yml (policies/catalogue.py). A language may leave out a {placeholder} the English
+# text uses, never add one: answer_refused and revision_changed_meanwhile give the engine's and
+# storage's English reason, which the French texts do not show.
+texts = EditedCatalogue(TEXTS_FILE, FALLBACK_LANGUAGE, may_leave_out=True)

@@ -24,7 +24,7 @@ _NOT_NUMBERS = {"nan", "snan", "inf", "infinity", "-inf", "+inf"}
 
 # Why an amount is refused, by code, in English: what str(AmountError) says (logs, the command line,
 # policy check). Whoever tells a requester words the code in the requester's language from its own
-# catalogue (dialogues/project/texts.yml `amount_<code>`, bot/texts.py `amount.<code>`) with the same values:
+# catalogue (dialogues/project/texts.yml `amount_<code>`, bot/texts.yml `amount.<code>`) with the same values:
 # `text` is what was typed, `example` a Decimal to write in the reader's locale.
 REASONS = {
     "missing": "an amount is needed, such as 1234.50",

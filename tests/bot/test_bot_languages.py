@@ -65,7 +65,7 @@ def test_french_is_not_english_left_in_place():
 def test_every_refusal_of_the_amount_reader_is_worded_with_the_values_it_gives():
     for code, english in REASONS.items():
         key = f"amount.{code}"
-        assert key in TEXTS, f"bot/texts.py does not word the amount reader's refusal '{code}'"
+        assert key in TEXTS, f"bot/texts.yml does not word the amount reader's refusal '{code}'"
         assert placeholders(TEXTS[key]["en"]) <= placeholders(english), key
 
 

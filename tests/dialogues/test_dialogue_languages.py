@@ -4,6 +4,7 @@ text of the dialogue present in both languages, and the NLU scores split by lang
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import string
 from datetime import date, timedelta
@@ -156,6 +157,27 @@ def test_say_fills_in_and_writes_numbers_the_languages_way():
     assert wording.say("word_yes", "de") == "yes"  # a language without texts falls back to English
     with pytest.raises(KeyError):
         wording.say("no_such_text", "fr")
+
+
+def test_texts_are_read_again_and_an_edit_the_catalogue_check_refuses_keeps_the_old(tmp_path, monkeypatch,
+                                                                                     caplog):
+    """texts.yml is read by policies/catalogue.py, like bot/texts.yml: a reword is used at the next
+    turn; an edit giving French a placeholder English lacks is logged with the file and the id, and
+    the last good wording stays."""
+    copy = tmp_path / "texts.yml"
+    shutil.copy(wording.TEXTS_FILE, copy)
+    monkeypatch.setattr(wording.texts, "path", copy)
+    edit(copy, '  en: "yes"\n', '  en: "yes indeed"\n')
+    os.utime(copy, ns=(10**9, 10**9))
+    assert wording.say("word_yes", "en") == "yes indeed"
+
+    edit(copy, "  fr: Indiquez un prix, par exemple 89,99.\n", "  fr: Indiquez un prix en {currency}.\n")
+    os.utime(copy, ns=(2 * 10**9, 2 * 10**9))
+    assert wording.say("price_missing", "fr") == "Indiquez un prix, par exemple 89,99."
+    assert wording.say("word_yes", "en") == "yes indeed"
+    wording.texts()
+    assert caplog.text.count("not reloaded") == 1
+    assert f"{copy}:" in caplog.text and "price_missing: the fr text uses {currency}" in caplog.text
 
 
 # --- the language of a message --------------------------------------------------------------------
