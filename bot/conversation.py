@@ -1,7 +1,8 @@
 """A requester's message, relayed to Rasa, with the replies posted back in their DM.
 
 Each message goes to Rasa with the person's language (bot/language.py) as its metadata, and the
-dialogue answers in it. When a reply carries the custom payload {"type": "language",
+dialogue answers in it: the listener hands it in (bot/listeners/middleware.py, `Language`);
+without it, it is asked here. When a reply carries the custom payload {"type": "language",
 "language": "fr"}, the person asked for the other language in the conversation ("en français
 svp"): it is recorded as their choice before anything of the turn is posted, so the rest of the
 turn (and every message after it) is in that language. With {"type": "submitted", "request_id":
@@ -37,9 +38,11 @@ class Conversation:
         """The language `user_id` is served in (English without a Languages, as in small tests)."""
         return self.languages.of(user_id, client) if self.languages is not None else FALLBACK
 
-    def relay(self, client: WebClient, team_id: str, user_id: str, channel: str, text: str) -> None:
-        """Send the requester's text to Rasa and post every reply in `channel`."""
-        language = self.language(client, user_id)
+    def relay(self, client: WebClient, team_id: str, user_id: str, channel: str, text: str,
+              language: Optional[str] = None) -> None:
+        """Send the requester's text to Rasa and post every reply in `channel`. `language`: the
+        requester's, when the caller has it (a listener: the middleware's `language`); else asked."""
+        language = language or self.language(client, user_id)
         try:
             text = text if isinstance(text, str) else ""  # an event's "text" that is not text (null, 5)
             replies = self.rasa.send(team_id or "T0", user_id, text[:MAX_TEXT + 1], language=language)
@@ -61,13 +64,15 @@ class Conversation:
                 self.on_submitted(client, custom["request_id"], changes=changes)
 
     def reopen_for_changes(self, client: WebClient, team_id: Optional[str], user_id: str, request_id: int,
-                           fields: list) -> None:
-        """An approver sent `request_id` back: the requester's conversation asks the named answers."""
+                           fields: list, language: Optional[str] = None) -> None:
+        """An approver sent `request_id` back (or the requester asked to change it): the requester's
+        conversation asks the named answers. `language`: the requester's when the caller has it
+        (the requester clicked); after an approver's click it is asked for the requester."""
         channel = self.dm_channel(client, user_id)
         if channel is None:
             return
         message = "/revise_request" + json.dumps({"request_id": request_id, "fields": list(fields)})
-        self.relay(client, team_id or "T0", user_id, channel, message)
+        self.relay(client, team_id or "T0", user_id, channel, message, language=language)
 
     def _switch(self, user_id: str, language: object) -> None:
         """The person asked for `language` in the conversation: their choice from now on."""

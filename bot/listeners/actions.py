@@ -17,6 +17,7 @@ from .middleware import once
 
 if TYPE_CHECKING:
     from ..app import Services
+    from .middleware import LazyLanguage
 
 log = logging.getLogger(__name__)
 ANSWER = re.compile(r"^rasa_button_\d+$")
@@ -34,22 +35,23 @@ def decision_key(body: Dict[str, Any]) -> Optional[str]:
     return f"decision:{action.get('action_ts')}:{body['user']['id']}"
 
 
-def answer_button(ack, body, action, client, services: Services) -> None:
+def answer_button(ack, body, action, client, services: Services, language: LazyLanguage) -> None:
     ack()
     channel, _ = where(body)
     message = body.get("message") or {}
     title = (action.get("text") or {}).get("text", "")
     user = body["user"]["id"]
-    language = services.languages.of(user, client)
+    theirs = language()
     kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
     kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": t(
-        "conversation.you_chose", language, title=truncate(title, 200))}]})
+        "conversation.you_chose", theirs, title=truncate(title, 200))}]})
     try:
         client.chat_update(channel=channel, ts=message.get("ts"), text=message.get("text") or title, blocks=kept)
     except Exception:  # noqa: BLE001 - removing the buttons is a courtesy; the answer still goes through
         pass
     # relay takes a missing team as "T0", and a click on the bot's question always has its channel.
-    services.conversation.relay(client, team_of(body), user, channel, action.get("value", ""))  # type: ignore[arg-type]
+    services.conversation.relay(client, team_of(body), user, channel, action.get("value", ""),  # type: ignore[arg-type]
+                                language=theirs)
 
 
 def approve(ack, body, action, client, services: Services) -> None:
@@ -59,17 +61,17 @@ def approve(ack, body, action, client, services: Services) -> None:
                               channel=channel, message_ts=message_ts)
 
 
-def ask_reason(ack, body, action, client, services: Services) -> None:
+def ask_reason(ack, body, action, client, language: LazyLanguage) -> None:
     ack()
-    language = services.languages.of(body["user"]["id"], client)  # the clicker reads the modal
+    theirs = language()  # the clicker reads the modal
     modal = Approvals.reason_modal(OUTCOME_OF[action["action_id"]], action.get("value", ""), *where(body),
-                                   language=language)
+                                   language=theirs)
     try:
         # Slack honours a trigger for 3 s; an expired or missing one opens nothing, so say so.
         client.views_open(trigger_id=body.get("trigger_id") or "", view=modal)
     except SlackApiError as exc:
         log.error("reason form not opened for %s: %s", body["user"]["id"], exc.response.get("error"))
-        Approvals._ephemeral(client, where(body)[0], body["user"]["id"], t("reason.not_opened", language))
+        Approvals._ephemeral(client, where(body)[0], body["user"]["id"], t("reason.not_opened", theirs))
 
 
 def register(app: App) -> None:

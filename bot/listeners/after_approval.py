@@ -22,6 +22,7 @@ from .middleware import once
 
 if TYPE_CHECKING:
     from ..app import Services
+    from .middleware import LazyLanguage
 
 
 def report_purchase(ack, body, action, client, services: Services) -> None:
@@ -48,7 +49,7 @@ def change_key(body: Dict[str, Any]) -> Optional[str]:
     return f"change:{channel}:{message_ts}:{request_id}"
 
 
-def change_approved(ack, body, action, client, services: Services) -> None:
+def change_approved(ack, body, action, client, services: Services, language: LazyLanguage) -> None:
     """The requester changes an approved request (a higher price, say): the conversation
     reopens on the summary; the dialogue checks it is theirs and still approved."""
     ack()
@@ -57,7 +58,7 @@ def change_approved(ack, body, action, client, services: Services) -> None:
         request_id, _ = read_after_value(action.get("value"))
     except BadButton:
         return
-    services.conversation.reopen_for_changes(client, team_of(body), user, request_id, [])
+    services.conversation.reopen_for_changes(client, team_of(body), user, request_id, [], language=language())
 
 
 def report_receipt(ack, body, action, client, services: Services) -> None:

@@ -10,6 +10,7 @@ from .middleware import once
 
 if TYPE_CHECKING:
     from ..app import Services
+    from .middleware import LazyLanguage
 
 
 def trigger_id(body: Dict[str, Any]) -> Optional[str]:
@@ -17,7 +18,7 @@ def trigger_id(body: Dict[str, Any]) -> Optional[str]:
     return body.get("trigger_id")
 
 
-def buy(ack, command, client, services: Services) -> None:
+def buy(ack, command, client, services: Services, language: LazyLanguage) -> None:
     ack()  # within Slack's 3 seconds; the conversation follows in the DM
     channel = services.conversation.dm_channel(client, command["user_id"])
     if channel is None:
@@ -25,9 +26,9 @@ def buy(ack, command, client, services: Services) -> None:
     text = (command.get("text") or "").strip()
     # "/start_purchase" is the intent itself; Rasa would read a bare "/buy" as an unknown intent.
     # With text, the sentence is the person's own language, as they would have typed it.
-    language = services.conversation.language(client, command["user_id"])
-    message = plain("command.buy", language, text=text) if text else "/start_purchase"
-    services.conversation.relay(client, command.get("team_id"), command["user_id"], channel, message)
+    theirs = language()
+    message = plain("command.buy", theirs, text=text) if text else "/start_purchase"
+    services.conversation.relay(client, command.get("team_id"), command["user_id"], channel, message, language=theirs)
 
 
 def register(app: App) -> None:

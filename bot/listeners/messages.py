@@ -9,6 +9,7 @@ from .middleware import event_id, once
 
 if TYPE_CHECKING:
     from ..app import Services
+    from .middleware import LazyLanguage
 
 
 def a_turn(event: Dict[str, Any]) -> bool:
@@ -21,18 +22,20 @@ def turn_event_id(body: Dict[str, Any]) -> Optional[str]:
     return event_id(body) if a_turn(body.get("event") or {}) else None
 
 
-def direct_message(event, body, client, services: Services) -> None:
+def direct_message(event, body, client, services: Services, language: LazyLanguage) -> None:
     if not a_turn(event):
         return
-    services.conversation.relay(client, body.get("team_id"), event["user"], event["channel"], event.get("text", ""))
+    services.conversation.relay(client, body.get("team_id"), event["user"], event["channel"], event.get("text", ""),
+                                language=language())
 
 
-def mention(event, body, client, services: Services) -> None:
+def mention(event, body, client, services: Services, language: LazyLanguage) -> None:
     channel = services.conversation.dm_channel(client, event["user"])
     if channel is None:
         return
     text = services.without_mentions(event.get("text", ""))
-    services.conversation.relay(client, body.get("team_id"), event["user"], channel, text or "help")
+    services.conversation.relay(client, body.get("team_id"), event["user"], channel, text or "help",
+                                language=language())
 
 
 def register(app: App) -> None:

@@ -11,14 +11,14 @@ from ..texts import plain
 
 if TYPE_CHECKING:
     from ..app import Services
+    from .middleware import LazyLanguage
 
 
-def reason_given(ack, body, view, client, services: Services) -> None:
+def reason_given(ack, body, view, client, services: Services, language: LazyLanguage) -> None:
     values = view.get("state", {}).get("values", {})
     reason = ((values.get("reason", {}).get("reason", {}) or {}).get("value") or "").strip()
     if not reason:
-        language = services.languages.of(body["user"]["id"], client)
-        ack(response_action="errors", errors={"reason": plain("reason.missing", language)})
+        ack(response_action="errors", errors={"reason": plain("reason.missing", language())})
         return
     ack()
     try:

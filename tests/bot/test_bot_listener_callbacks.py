@@ -20,6 +20,8 @@ from bot.conversation import Conversation
 from bot.delivery import AfterApproval
 from bot.language import Languages
 from bot.listeners import actions, after_approval, commands, events, messages, views
+from bot.listeners.middleware import LazyLanguage
+from bot.texts import plain, t
 from policies import DEFAULT_POLICY, load_policy
 
 from slack_kit import APPROVALS, MANAGER, REQUESTER, store_request
@@ -121,6 +123,11 @@ def services(sqlite_url, policy):
     engine.dispose()
 
 
+def spoken(services, user, client):
+    """What the Language middleware hands a listener as `language` (bot/listeners/middleware.py)."""
+    return LazyLanguage(services, user, client)
+
+
 def claims(services):
     with services.sessions() as session:
         return session.execute(select(func.count()).select_from(storage.ProcessedEvent)).scalar_one()
@@ -138,7 +145,8 @@ def dm_event(text="I need pens", **extra):
 def test_a_dm_is_a_turn_relayed_to_rasa_and_its_replies_posted_in_the_dm(services):
     slack = FakeSlack()
     event, body = dm_event("I need a box of pens")
-    messages.direct_message(event=event, body=body, client=slack, services=services)
+    messages.direct_message(event=event, body=body, client=slack, services=services,
+                            language=spoken(services, REQUESTER, slack))
     assert services.conversation.rasa.sent == [(TEAM, REQUESTER, "I need a box of pens", "en")]
     assert [(m["channel"], m["text"]) for m in slack.called("chat_postMessage")] == \
         [(DM, "heard: I need a box of pens")]
@@ -154,7 +162,8 @@ def test_a_dm_is_a_turn_relayed_to_rasa_and_its_replies_posted_in_the_dm(service
 def test_what_is_not_a_person_writing_in_the_dm_is_ignored_and_never_claimed(services, extra):
     slack = FakeSlack()
     event, body = dm_event("hello", **extra)
-    messages.direct_message(event=event, body=body, client=slack, services=services)
+    messages.direct_message(event=event, body=body, client=slack, services=services,
+                            language=spoken(services, REQUESTER, slack))
     assert services.conversation.rasa.sent == [] and slack.calls == []
     assert messages.turn_event_id(body) is None  # so once claims nothing for it
     assert messages.turn_event_id(dm_event("hello")[1]) == "Ev0DM0001"
@@ -164,13 +173,14 @@ def test_a_mention_is_answered_in_the_persons_dm_without_the_mention(services):
     slack = FakeSlack()
     event = {"type": "app_mention", "channel": "C0GENERAL", "user": REQUESTER, "text": "<@U0BOT> I need pens"}
     messages.mention(event=event, body={"team_id": TEAM, "event_id": "Ev0M1", "event": event}, client=slack,
-                     services=services)
+                     services=services, language=spoken(services, REQUESTER, slack))
     assert slack.called("conversations_open") == [{"users": REQUESTER}]
     assert services.conversation.rasa.sent == [(TEAM, REQUESTER, "I need pens", "en")]
     assert slack.called("chat_postMessage")[0]["channel"] == f"D0{REQUESTER}"
     # A bare mention asks for help.
     bare = {**event, "text": "<@U0BOT>"}
-    messages.mention(event=bare, body={"team_id": TEAM, "event": bare}, client=slack, services=services)
+    messages.mention(event=bare, body={"team_id": TEAM, "event": bare}, client=slack, services=services,
+                     language=spoken(services, REQUESTER, slack))
     assert services.conversation.rasa.sent[-1][2] == "help"
 
 
@@ -181,7 +191,7 @@ def test_a_mention_is_answered_in_the_persons_dm_without_the_mention(services):
 def test_buy_acknowledges_first_and_starts_the_conversation_in_the_dm(services, text, relayed):
     slack, ack = FakeSlack(), Ack()
     command = {"command": "/buy", "text": text, "user_id": REQUESTER, "team_id": TEAM, "trigger_id": "T.1"}
-    commands.buy(ack=ack, command=command, client=slack, services=services)
+    commands.buy(ack=ack, command=command, client=slack, services=services, language=spoken(services, REQUESTER, slack))
     assert ack.calls == [((), {})]
     assert slack.called("conversations_open") == [{"users": REQUESTER}]
     assert services.conversation.rasa.sent == [(TEAM, REQUESTER, relayed, "en")]
@@ -212,7 +222,8 @@ def test_an_answer_button_is_acknowledged_its_buttons_removed_and_its_value_rela
     action = {"action_id": "rasa_button_0", "value": "/affirm", "text": {"type": "plain_text", "text": "Yes"},
               "action_ts": "1764000001.1"}
     body = click(REQUESTER, action, question())
-    actions.answer_button(ack=ack, body=body, action=action, client=slack, services=services)
+    actions.answer_button(ack=ack, body=body, action=action, client=slack, services=services,
+                          language=spoken(services, REQUESTER, slack))
     assert ack.calls == [((), {})]
     (update,) = slack.called("chat_update")
     assert update["channel"] == DM and update["ts"] == "1764000000.000200"
@@ -227,7 +238,7 @@ def test_an_answer_still_goes_through_when_the_buttons_cannot_be_removed(service
     slack.refuse["chat_update"] = "message_not_found"
     action = {"action_id": "rasa_button_0", "value": "/deny", "text": {"type": "plain_text", "text": "No"}}
     actions.answer_button(ack=Ack(), body=click(REQUESTER, action, question()), action=action, client=slack,
-                          services=services)
+                          services=services, language=spoken(services, REQUESTER, slack))
     assert services.conversation.rasa.sent == [(TEAM, REQUESTER, "/deny", "en")]
 
 
@@ -266,7 +277,7 @@ def test_reject_and_request_changes_open_the_reason_modal_in_the_clickers_langua
     slack, ack = FakeSlack(locales={MANAGER: "fr-CA"}), Ack()
     action = {"action_id": action_id, "value": "{}", "action_ts": "1764000003.1"}
     body = click(MANAGER, action, {"ts": "1764000000.000400"}, channel=APPROVALS)
-    actions.ask_reason(ack=ack, body=body, action=action, client=slack, services=services)
+    actions.ask_reason(ack=ack, body=body, action=action, client=slack, language=spoken(services, MANAGER, slack))
     assert ack.calls == [((), {})]
     (opened,) = slack.called("views_open")
     assert opened["trigger_id"] == "trig.1"
@@ -280,7 +291,7 @@ def test_a_reason_modal_that_cannot_open_is_explained_to_the_clicker(services):
     slack.refuse["views_open"] = "expired_trigger_id"
     action = {"action_id": "reject", "value": "{}"}
     actions.ask_reason(ack=Ack(), body=click(MANAGER, action, {"ts": "1.2"}, channel=APPROVALS), action=action,
-                       client=slack, services=services)
+                       client=slack, language=spoken(services, MANAGER, slack))
     (told,) = slack.called("chat_postEphemeral")
     assert told["channel"] == APPROVALS and told["user"] == MANAGER
 
@@ -290,7 +301,8 @@ def test_a_reason_modal_that_cannot_open_is_explained_to_the_clicker(services):
 def test_a_reason_modal_without_a_reason_stays_open_with_the_error(services):
     ack = Ack()
     view = {"state": {"values": {"reason": {"reason": {"value": "   "}}}}, "private_metadata": "{}"}
-    views.reason_given(ack=ack, body={"user": {"id": MANAGER}}, view=view, client=FakeSlack(), services=services)
+    views.reason_given(ack=ack, body={"user": {"id": MANAGER}}, view=view, client=FakeSlack(), services=services,
+                       language=spoken(services, MANAGER, None))
     ((args, kwargs),) = ack.calls
     assert kwargs["response_action"] == "errors" and "reason" in kwargs["errors"]
 
@@ -301,7 +313,8 @@ def test_a_reason_given_rejects_the_request(services, policy):
     meta = {"value": value, "outcome": "rejected", "channel": APPROVALS, "ts": "1764000000.000500"}
     view = {"state": {"values": {"reason": {"reason": {"value": "not in the budget"}}}},
             "private_metadata": json.dumps(meta)}
-    views.reason_given(ack=ack, body={"user": {"id": MANAGER}}, view=view, client=slack, services=services)
+    views.reason_given(ack=ack, body={"user": {"id": MANAGER}}, view=view, client=slack, services=services,
+                       language=spoken(services, MANAGER, slack))
     assert ack.calls == [((), {})]
     assert status(services, request_id) == "rejected"
 
@@ -313,7 +326,8 @@ def test_a_change_button_that_is_not_ours_claims_nothing_and_does_nothing(servic
     action = {"action_id": "change_approved", "value": "not json"}
     body = click(REQUESTER, action, {"ts": "1.3"})
     assert after_approval.change_key(body) is None
-    after_approval.change_approved(ack=ack, body=body, action=action, client=slack, services=services)
+    after_approval.change_approved(ack=ack, body=body, action=action, client=slack, services=services,
+                                   language=spoken(services, REQUESTER, slack))
     assert ack.calls == [((), {})] and slack.calls == [] and services.conversation.rasa.sent == []
 
 
@@ -322,7 +336,8 @@ def test_a_change_button_reopens_the_conversation_on_the_request(services):
     action = {"action_id": "change_approved", "value": json.dumps({"r": 42, "v": 1})}
     body = click(REQUESTER, action, {"ts": "1.4"})
     assert after_approval.change_key(body) == f"change:{DM}:1.4:42"
-    after_approval.change_approved(ack=Ack(), body=body, action=action, client=slack, services=services)
+    after_approval.change_approved(ack=Ack(), body=body, action=action, client=slack, services=services,
+                                   language=spoken(services, REQUESTER, slack))
     ((team, user, text, _),) = services.conversation.rasa.sent
     assert (team, user) == (TEAM, REQUESTER)
     assert text.startswith("/revise_request") and json.loads(text[len("/revise_request"):])["request_id"] == 42
@@ -333,10 +348,10 @@ def test_a_change_button_reopens_the_conversation_on_the_request(services):
 def test_the_home_tab_is_published_for_the_home_tab_only(services):
     slack = FakeSlack()
     events.home_opened(event={"type": "app_home_opened", "user": REQUESTER, "tab": "messages"}, client=slack,
-                       services=services)
+                       services=services, language=spoken(services, REQUESTER, slack))
     assert slack.called("views_publish") == []
     events.home_opened(event={"type": "app_home_opened", "user": REQUESTER, "tab": "home"}, client=slack,
-                       services=services)
+                       services=services, language=spoken(services, REQUESTER, slack))
     (published,) = slack.called("views_publish")
     assert published["user_id"] == REQUESTER and published["view"]["type"] == "home"
 
@@ -346,7 +361,7 @@ def test_a_language_chosen_on_the_home_tab_is_recorded_and_the_tab_redrawn_in_it
     ack = Ack()
     action = {"action_id": "set_language_fr", "value": "fr"}
     events.language_chosen(ack=ack, body={"user": {"id": REQUESTER}}, action=action, client=slack,
-                           services=services)
+                           services=services, language=spoken(services, REQUESTER, slack))
     assert ack.calls == [((), {})]
     assert services.languages.of(REQUESTER) == "fr"
     (published,) = slack.called("views_publish")
@@ -354,3 +369,56 @@ def test_a_language_chosen_on_the_home_tab_is_recorded_and_the_tab_redrawn_in_it
     services.languages.choose(REQUESTER, "en", "app_home")
     events.publish(services, english, REQUESTER)
     assert published["view"] != english.called("views_publish")[0]["view"]  # drawn in French, not English
+
+
+# -- the language each listener is handed (middleware.Language), never asked again ---------------
+
+def french_without_asking(services, monkeypatch):
+    """An English-speaking person handed "fr" by the middleware; asking languages.of fails the test."""
+    def asked(*args, **kwargs):
+        raise AssertionError("the listener asked for the language it was handed")
+
+    monkeypatch.setattr(services.languages, "of", asked)
+    return lambda: "fr"
+
+
+def test_a_dm_a_mention_and_buy_go_to_rasa_in_the_language_handed_in(services, monkeypatch):
+    language, slack = french_without_asking(services, monkeypatch), FakeSlack()
+    event, body = dm_event("des stylos")
+    messages.direct_message(event=event, body=body, client=slack, services=services, language=language)
+    mention = {"type": "app_mention", "channel": "C0GENERAL", "user": REQUESTER, "text": "<@U0BOT> stylos"}
+    messages.mention(event=mention, body={"team_id": TEAM, "event": mention}, client=slack, services=services,
+                     language=language)
+    command = {"command": "/buy", "text": "stylos", "user_id": REQUESTER, "team_id": TEAM, "trigger_id": "T.2"}
+    commands.buy(ack=Ack(), command=command, client=slack, services=services, language=language)
+    assert services.conversation.rasa.sent == [(TEAM, REQUESTER, "des stylos", "fr"), (TEAM, REQUESTER, "stylos", "fr"),
+                                               (TEAM, REQUESTER, plain("command.buy", "fr", text="stylos"), "fr")]
+
+
+def test_a_click_and_a_modal_are_worded_in_the_language_handed_in(services, monkeypatch):
+    language, slack = french_without_asking(services, monkeypatch), FakeSlack()
+    action = {"action_id": "rasa_button_0", "value": "/affirm", "text": {"type": "plain_text", "text": "Oui"}}
+    actions.answer_button(ack=Ack(), body=click(REQUESTER, action, question()), action=action, client=slack,
+                          services=services, language=language)
+    (update,) = slack.called("chat_update")
+    assert update["blocks"][-1]["elements"][0]["text"] == t("conversation.you_chose", "fr", title="Oui")
+    assert services.conversation.rasa.sent == [(TEAM, REQUESTER, "/affirm", "fr")]
+    reject = {"action_id": "reject", "value": "{}"}
+    actions.ask_reason(ack=Ack(), body=click(MANAGER, reject, {"ts": "1.5"}, channel=APPROVALS), action=reject,
+                       client=slack, language=language)
+    assert slack.called("views_open")[0]["view"] == Approvals.reason_modal("rejected", "{}", APPROVALS, "1.5",
+                                                                          language="fr")
+    ack = Ack()
+    blank = {"state": {"values": {"reason": {"reason": {"value": ""}}}}, "private_metadata": "{}"}
+    views.reason_given(ack=ack, body={"user": {"id": MANAGER}}, view=blank, client=slack, services=services,
+                       language=language)
+    assert ack.calls == [((), {"response_action": "errors", "errors": {"reason": plain("reason.missing", "fr")}})]
+
+
+def test_the_home_tab_is_drawn_in_the_language_handed_in(services, monkeypatch):
+    slack, english = FakeSlack(), FakeSlack()
+    events.publish(services, english, REQUESTER)  # Kwame's Slack locale: English
+    events.home_opened(event={"type": "app_home_opened", "user": REQUESTER, "tab": "home"}, client=slack,
+                       services=services, language=french_without_asking(services, monkeypatch))
+    (published,) = slack.called("views_publish")
+    assert published["view"] != english.called("views_publish")[0]["view"]

@@ -1,5 +1,6 @@
 """The Bolt middleware of bot/listeners/ (middleware.py): the duplicate-delivery claim (`once`,
-around a listener) and the services in the context (`Share`), after `MembersOnly`.
+around a listener), the services in the context (`Share`) and the acting person's language
+(`Language`), after `MembersOnly`.
 
 Through the product as it runs: bot.app.build, served over HTTP (bot/server.py), Slack's
 deliveries signed by the stand-in's Deliverer, on a database of the test's own. Rasa is a
@@ -10,22 +11,37 @@ import logging
 import threading
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_bolt.util.utils import get_arg_names_of_callable
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 import storage
 from bot.app import build
 from bot.approvals import button_value
 from bot.listeners import messages
-from bot.listeners.middleware import Share, event_id, once
+from bot.listeners.middleware import Language, LazyLanguage, Share, event_id, once
 from bot.membership import MembersOnly
 from bot.server import serve_in_background
+from bot.texts import FALLBACK, plain, t
 from policies import DEFAULT_POLICY, load_policy
 from standin import Deliverer, StandIn
 
-from slack_kit import APPROVALS, MANAGER, REQUESTER, SECRET, settings_for, store_request, workspace_of
+from slack_kit import (
+    APPROVALS,
+    FRENCH_REQUESTER,
+    MANAGER,
+    REQUESTER,
+    SECRET,
+    settings_for,
+    store_request,
+    text_of,
+    workspace_of,
+)
 
 QUIET_S = 0.8  # how long a duplicate is given to do something it should not
 
@@ -37,7 +53,7 @@ class RecordingRasa:
 
     def send(self, team_id, user_id, text, language=None):
         with self._lock:
-            self.sent.append((user_id, text))
+            self.sent.append((user_id, text, language))
         return [{"recipient_id": f"{team_id}:{user_id}", "text": f"heard: {text}"}]
 
 
@@ -64,7 +80,11 @@ class Product:
             return session.execute(select(func.count()).select_from(storage.ProcessedEvent)).scalar_one()
 
     def turns(self, user):
-        return [text for who, text in list(self.rasa.sent) if who == user]
+        return [text for who, text, _ in list(self.rasa.sent) if who == user]
+
+    def languages(self, user):
+        """The language each of `user`'s turns went to Rasa in."""
+        return [language for who, _, language in list(self.rasa.sent) if who == user]
 
     def guest(self):
         user = f"U0GST{uuid.uuid4().hex[:6].upper()}"
@@ -226,8 +246,8 @@ def test_a_guests_click_on_a_question_is_refused_and_leaves_the_button_to_its_ow
 
 
 def test_members_only_is_the_first_global_middleware_of_ours_and_the_claims_wrap_their_listeners(product):
-    ours = [m for m in product.app._middleware_list if isinstance(m, (MembersOnly, Share))]
-    assert [type(m) for m in ours] == [MembersOnly, Share]
+    ours = [m for m in product.app._middleware_list if isinstance(m, (MembersOnly, Share, Language))]
+    assert [type(m) for m in ours] == [MembersOnly, Share, Language]
     claimed = {listener.ack_function.__name__: getattr(listener.ack_function, "claim", (None, None))[1]
                for listener in product.app._listeners}
     assert claimed["direct_message"] == claimed["mention"] == "event"
@@ -304,4 +324,138 @@ def test_bolt_hands_the_wrapped_listener_its_own_arguments_and_what_the_claim_ne
     from bot.listeners.commands import buy
 
     assert get_arg_names_of_callable(once(event_id, "command")(buy)) == ["ack", "command", "client", "services",
-                                                                         "body"]
+                                                                         "language", "body"]
+
+
+# -- the person's language, in the context (Language) ---------------------------------------------
+
+def test_a_message_a_command_and_a_click_come_with_the_actors_stored_language(product):
+    # Kwame's Slack locale is en-US; his own choice, stored, is French.
+    assert product.services.languages.choose(REQUESTER, "fr", "conversation")
+    dm = product.workspace.dm(REQUESTER).id
+    assert product.deliver.message(REQUESTER, dm, "des stylos").status == 200
+    eventually(lambda: len(product.turns(REQUESTER)) == 1)
+    assert product.deliver.slash_command(REQUESTER, "/buy", "des stylos").status == 200
+    eventually(lambda: len(product.turns(REQUESTER)) == 2)
+    _, question = bot_question(product)
+    assert product.deliver.block_action(REQUESTER, question, "rasa_button_0", "/affirm").status == 200
+    eventually(lambda: len(product.turns(REQUESTER)) == 3)
+    assert product.languages(REQUESTER) == ["fr", "fr", "fr"]
+    assert product.turns(REQUESTER)[1] == plain("command.buy", "fr", text="des stylos")
+    # The clicked question says what was chosen, in French.
+    assert t("conversation.you_chose", "fr", title="Yes") in text_of([product.workspace.message(dm, question.ts)])
+
+
+def test_a_modal_submission_is_answered_in_the_submitters_stored_language(product):
+    assert product.services.languages.choose(MANAGER, "fr", "app_home")  # Amina's Slack says en-US
+    view = {"id": "V0REASON", "type": "modal", "callback_id": "decision_reason", "private_metadata": "{}",
+            "blocks": [], "state": {"values": {"reason": {"reason": {"type": "plain_text_input", "value": " "}}}}}
+    answer = product.deliver.view_submission(MANAGER, view)
+    assert answer.status == 200
+    assert answer.json() == {"response_action": "errors", "errors": {"reason": plain("reason.missing", "fr")}}
+
+
+def test_the_language_comes_from_the_users_info_members_only_asked(product):
+    # Nadia, never seen: her Slack locale (fr-CA) is asked once, by the membership check, and serves both.
+    dm = product.workspace.dm(FRENCH_REQUESTER).id
+    assert product.deliver.message(FRENCH_REQUESTER, dm, "J'ai besoin de stylos").status == 200
+    eventually(lambda: len(product.turns(FRENCH_REQUESTER)) == 1)
+    assert product.languages(FRENCH_REQUESTER) == ["fr"]
+    asked = [c for c in product.workspace.calls("users.info") if c.args.get("user") == FRENCH_REQUESTER]
+    assert len(asked) == 1
+
+
+def test_when_the_language_cannot_be_found_the_listener_still_runs_in_the_packs_default(product, monkeypatch,
+                                                                                          caplog):
+    caplog.set_level(logging.ERROR, logger="bot.listeners.middleware")
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("SELECT user_preferences", {}, Exception("could not connect to server"))
+
+    monkeypatch.setattr(product.services.languages, "of", database_down)
+    dm = product.workspace.dm(FRENCH_REQUESTER).id  # French by her Slack locale and by the policy
+    assert product.deliver.message(FRENCH_REQUESTER, dm, "J'ai besoin de stylos").status == 200
+    eventually(lambda: product.turns(FRENCH_REQUESTER) == ["J'ai besoin de stylos"])
+    assert product.languages(FRENCH_REQUESTER) == [product.policy.rules.pack.default_language] == ["en"]
+    eventually(lambda: any("could not be found" in r.getMessage() for r in caplog.records))
+
+
+# -- Language itself --------------------------------------------------------------------------------
+
+class KnownLanguages:
+    """services.languages: `of` answers from `known` and counts its calls, or raises `fails`."""
+
+    def __init__(self, known, fails=None):
+        self.known, self.fails, self.asked = known, fails, []
+
+    def of(self, user, client=None):
+        self.asked.append((user, client))
+        if self.fails is not None:
+            raise self.fails
+        return self.known[user]
+
+
+def services_of(languages, default="fr", policy_fails=False):
+    def policy():
+        if policy_fails:
+            raise OSError("no policy file")
+        return SimpleNamespace(rules=SimpleNamespace(pack=SimpleNamespace(default_language=default)))
+
+    return SimpleNamespace(languages=languages, policy=policy)
+
+
+def through_language(services, body):
+    """Language.process on a request of `body`, as Bolt runs it: (the context's language, whether the
+    rest of the chain ran)."""
+    request = BoltRequest(body=body, mode="socket_mode")
+    request.context["client"] = "the app's client"
+    went_on = []
+
+    def next_():
+        went_on.append(True)
+        return BoltResponse(status=200)
+
+    response = Language(services).process(req=request, resp=BoltResponse(status=200), next=next_)
+    assert response.status == 200
+    return request.context["language"], went_on == [True]
+
+
+CLICK = {"type": "block_actions", "user": {"id": MANAGER, "team_id": "T0"}, "team": {"id": "T0"},
+         "actions": [{"action_id": "approve", "value": "{}"}]}
+COMMAND = {"command": "/buy", "text": "", "user_id": REQUESTER, "team_id": "T0", "trigger_id": "1.2"}
+MESSAGE = {"type": "event_callback", "team_id": "T0", "event_id": "Ev0LANG",
+           "event": {"type": "message", "channel_type": "im", "user": FRENCH_REQUESTER, "text": "bonjour"}}
+SUBMISSION = {"type": "view_submission", "user": {"id": MANAGER, "team_id": "T0"}, "team": {"id": "T0"},
+              "view": {"callback_id": "decision_reason", "state": {"values": {}}}}
+
+
+@pytest.mark.parametrize("body, actor", [(CLICK, MANAGER), (COMMAND, REQUESTER), (MESSAGE, FRENCH_REQUESTER),
+                                         (SUBMISSION, MANAGER)],
+                         ids=["block_actions", "command", "message event", "view_submission"])
+def test_the_context_holds_the_actors_language_looked_up_once_on_first_use(body, actor):
+    languages = KnownLanguages({MANAGER: "fr", REQUESTER: "en", FRENCH_REQUESTER: "fr"})
+    language, went_on = through_language(services_of(languages, default="xx"), body)
+    assert went_on and isinstance(language, LazyLanguage)
+    assert languages.asked == []  # nothing before Slack is answered: the lookup waits for the listener
+    assert language() == languages.known[actor] and language() == languages.known[actor]
+    assert languages.asked == [(actor, "the app's client")]
+
+
+def test_without_a_person_the_language_is_the_packs_default():
+    languages = KnownLanguages({})
+    body = {"type": "event_callback", "team_id": "T0", "event_id": "Ev0NOONE",
+            "event": {"type": "tokens_revoked", "tokens": {"bot": ["B0"]}}}
+    language, went_on = through_language(services_of(languages, default="fr"), body)
+    assert went_on and language() == "fr" and languages.asked == []
+
+
+def test_a_lookup_that_raises_is_logged_and_the_packs_default_used(caplog):
+    caplog.set_level(logging.ERROR, logger="bot.listeners.middleware")
+    down = OperationalError("SELECT user_preferences", {}, Exception("database is down"))
+    language, went_on = through_language(services_of(KnownLanguages({}, fails=down), default="fr"), CLICK)
+    assert went_on and language() == "fr"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"the language of {MANAGER} could not be found; the pack's default instead"]
+    # With no policy to ask either: the bot's own fallback.
+    language, _ = through_language(services_of(KnownLanguages({}, fails=down), policy_fails=True), CLICK)
+    assert language() == FALLBACK
