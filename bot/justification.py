@@ -35,6 +35,7 @@ from markupsafe import Markup
 
 from policies import LoadedPolicy, format_money
 from policies.facts import in_force
+from settings import Settings
 
 from . import mrkdwn
 from .texts import USER_ID, t
@@ -71,9 +72,10 @@ class Justification(NamedTuple):
     text: str
 
 
-def template_path(env: Mapping[str, str] = os.environ) -> Path:
-    """The justification template in force: MICROBUY_JUSTIFICATION_TEMPLATE, else the default."""
-    return Path(env.get(TEMPLATE_ENV) or DEFAULT_TEMPLATE)
+def template_path(env: Optional[Mapping[str, str]] = None) -> Path:
+    """The justification template in force: MICROBUY_JUSTIFICATION_TEMPLATE, else the default
+    (`env` instead of os.environ)."""
+    return Settings.read(TEMPLATE_ENV, env) or DEFAULT_TEMPLATE
 
 
 # --- the sandbox ------------------------------------------------------------------------------

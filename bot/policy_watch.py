@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from policies import LoadedPolicy, PolicyInForce
+from settings import Settings
 from workflow import policy_change
 
 from .language import Languages
@@ -38,7 +39,6 @@ from .texts import TEXTS, Raw, plain, t
 log = logging.getLogger(__name__)
 
 POLL_ENV = "MICROBUY_POLICY_POLL_S"
-DEFAULT_POLL_S = 10.0
 REPORT_CHARS = 2500  # the report in one section block (3,000 characters at most)
 
 
@@ -137,18 +137,10 @@ def _outcome(outcome: str, language: str) -> str:
     return plain(key, language) if key in TEXTS else outcome
 
 
-def poll_interval_from_env(env: Mapping[str, str] = os.environ) -> float:
-    """MICROBUY_POLICY_POLL_S: seconds between looks at the policy file (default 10); 0 turns it off."""
-    raw = (env.get(POLL_ENV) or "").strip()
-    if not raw:
-        return DEFAULT_POLL_S
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{POLL_ENV} must be a number of seconds (0 turns it off), not {raw!r}") from None
-    if not 0 <= value < float("inf"):
-        raise ValueError(f"{POLL_ENV} must be 0 or more seconds, not {raw!r}")
-    return value
+def poll_interval_from_env(env: Optional[Mapping[str, str]] = None) -> float:
+    """MICROBUY_POLICY_POLL_S: seconds between looks at the policy file (default 10); 0 turns it off.
+    A wrong value is a SettingsError, a ValueError naming the variable."""
+    return Settings.read(POLL_ENV, env)
 
 
 def start_policy_thread(in_force: Callable[[], LoadedPolicy], interval_s: float,

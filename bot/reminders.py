@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
@@ -32,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 import storage
 from policies import LoadedPolicy
+from settings import Settings
 from workflow import reminders as follow_up
 
 from .formats import level_name, request_total
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 TITLE_CHARS = 100
 ERROR_CHARS = 300  # of Slack's error, in the reminder.failed audit row
 INTERVAL_ENV = "MICROBUY_REMINDER_INTERVAL_S"
-DEFAULT_INTERVAL_S = 300
 
 
 class SlackFailed(Exception):
@@ -205,18 +204,10 @@ class _About:
 
 # -- running in the background ----------------------------------------------------------------------
 
-def interval_from_env(env: Mapping[str, str] = os.environ) -> float:
-    """MICROBUY_REMINDER_INTERVAL_S: seconds between runs (default 300); 0 turns reminders off."""
-    raw = (env.get(INTERVAL_ENV) or "").strip()
-    if not raw:
-        return float(DEFAULT_INTERVAL_S)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{INTERVAL_ENV} must be a number of seconds (0 turns reminders off), not {raw!r}") from None
-    if value < 0 or value != value or value == float("inf"):
-        raise ValueError(f"{INTERVAL_ENV} must be 0 or more seconds, not {raw!r}")
-    return value
+def interval_from_env(env: Optional[Mapping[str, str]] = None) -> float:
+    """MICROBUY_REMINDER_INTERVAL_S: seconds between runs (default 300); 0 turns reminders off.
+    A wrong value is a SettingsError, a ValueError naming the variable."""
+    return Settings.read(INTERVAL_ENV, env)
 
 
 def start_reminder_thread(reminders: Reminders, interval_s: float,

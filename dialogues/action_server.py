@@ -11,7 +11,6 @@ The same options as `rasa run actions` (`--actions` defaults to dialogues.action
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import List, Optional
 
@@ -23,11 +22,11 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from dialogues import shared_secret
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
 HOST_ENV = "ACTIONS_HOST"
-DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ACTIONS = "dialogues.actions"
 OPEN = {("GET", "/health")}  # for supervisors, and Rasa's check before each turn (dialogues/rasa_plugins/channel.py)
 
@@ -62,7 +61,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except shared_secret.MissingSecret as exc:
         print(f"the action server cannot start: {exc}", file=sys.stderr)
         return 2
-    host = (os.environ.get(HOST_ENV) or "").strip() or DEFAULT_HOST
+    host = Settings.read(HOST_ENV)
 
     # As rasa_sdk's own `main_from_args` and `run`, with our app.
     logging.getLogger("matplotlib").setLevel(logging.WARN)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
+from settings import Settings
+
 ENDPOINTS, CREDENTIALS = "dialogues/project/endpoints.yml", "dialogues/project/credentials.yml"
 LOOPBACK = "127.0.0.1"
 
@@ -19,7 +21,7 @@ LOOPBACK = "127.0.0.1"
 class Process:
     name: str  # as in the Procfile and the logs
     args: Tuple[str, ...]  # after the Python interpreter; {port}, {model}, {app_url} are filled in
-    port_variable: str  # the environment variable that sets its port
+    port_variable: str  # the environment variable that sets its port (a field of settings.Settings)
     default_port: int
     health: str  # the path that answers once the process is ready
     start_timeout_s: float  # how long `microbuy up` waits for it to be ready
@@ -29,15 +31,19 @@ class Process:
         return [python, *(arg.format(**{k: str(v) for k, v in values.items()}) for arg in self.args)]
 
 
+def _port(variable: str) -> Tuple[str, int]:
+    return variable, Settings.default_of(variable)
+
+
 PROCESSES: Dict[str, Process] = {process.name: process for process in (
-    # The bot reads PORT itself (bot/settings.py).
-    Process("web", ("-m", "bot"), "PORT", 3000, "/health", 60.0),
+    # The bot reads PORT itself (settings.SlackApp).
+    Process("web", ("-m", "bot"), *_port("PORT"), "/health", 60.0),
     # Rasa's API token comes from RASA_TOKEN in the environment, never the command line
     # (dialogues/rasa_cli.py); the action server's address from ACTION_ENDPOINT_URL.
     Process("rasa", ("-m", "dialogues.rasa_cli", "run", "--model", "{model}", "--endpoints", ENDPOINTS,
-                     "--credentials", CREDENTIALS, "-i", LOOPBACK, "-p", "{port}"), "RASA_PORT", 5005, "/", 180.0),
-    Process("actions", ("-m", "dialogues.action_server", "-p", "{port}"), "ACTIONS_PORT", 5055, "/health", 120.0),
+                     "--credentials", CREDENTIALS, "-i", LOOPBACK, "-p", "{port}"), *_port("RASA_PORT"), "/", 180.0),
+    Process("actions", ("-m", "dialogues.action_server", "-p", "{port}"), *_port("ACTIONS_PORT"), "/health", 120.0),
     # The local Slack, started by `microbuy up` without a workspace's tokens (not in the Procfile).
-    Process("standin", ("-m", "standin", "--port", "{port}", "--app-url", "{app_url}"), "STANDIN_PORT", 3001, "/health",
-            30.0),
+    Process("standin", ("-m", "standin", "--port", "{port}", "--app-url", "{app_url}"), *_port("STANDIN_PORT"),
+            "/health", 30.0),
 )}

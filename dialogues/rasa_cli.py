@@ -9,11 +9,11 @@ is refused for the same reason.
 """
 from __future__ import annotations
 
-import os
 import sys
-from typing import List, Mapping
+from typing import List, Mapping, Optional
 
 from dialogues.rasa_plugins import rasa_speedups
+from settings import Settings
 
 TOKEN_ENV = "RASA_TOKEN"
 
@@ -22,12 +22,13 @@ class TokenOnCommandLine(ValueError):
     """`--auth-token` was given as an argument."""
 
 
-def with_api_token(args: List[str], env: Mapping[str, str]) -> List[str]:
-    """Rasa's arguments (without the program name), with the API on behind RASA_TOKEN for `rasa run`."""
+def with_api_token(args: List[str], env: Optional[Mapping[str, str]] = None) -> List[str]:
+    """Rasa's arguments (without the program name), with the API on behind RASA_TOKEN for `rasa run`
+    (`env` instead of os.environ)."""
     if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in args):
         raise TokenOnCommandLine(f"give the token in {TOKEN_ENV}, not as --auth-token: every user of the machine "
                                  "can read a process's arguments")
-    token = (env.get(TOKEN_ENV) or "").strip()
+    token = Settings.secret(TOKEN_ENV, env)
     if not token or args[:1] != ["run"] or args[1:2] == ["actions"]:
         return args
     return [*args, "--enable-api", f"--auth-token={token}"]  # "=": a token may start with "-"
@@ -35,7 +36,7 @@ def with_api_token(args: List[str], env: Mapping[str, str]) -> List[str]:
 
 def main() -> None:
     try:
-        sys.argv[1:] = with_api_token(sys.argv[1:], os.environ)
+        sys.argv[1:] = with_api_token(sys.argv[1:])
     except TokenOnCommandLine as exc:
         sys.exit(f"error: {exc}")
     rasa_speedups.install_skops()

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Mapping, Optional, Tuple
 
 import httpx
 
+from settings import Settings, SettingsError
+
 TOKEN_ENV = "RASA_TOKEN"
-DEFAULT_URL = "http://127.0.0.1:5005"
+DEFAULT_URL = Settings.default_of("RASA_URL")
 # Written by `microbuy up` (owner-only) for the Rasa it started; removed when it stops.
 HANDOVER = Path(__file__).resolve().parents[1] / ".run" / "rasa.json"
 LOAD_TIMEOUT_S = 120  # loading reads the whole model; a cold disk takes a while
@@ -31,15 +33,21 @@ class NoRasa(ReloadError):
     """Nothing answers at the Rasa URL: it loads the newest model when it next starts."""
 
 
-def token_from_env(env=os.environ) -> Optional[str]:
-    return (env.get(TOKEN_ENV) or "").strip() or None
+def token_from_env(env: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    return Settings.secret(TOKEN_ENV, env) or None
 
 
-def running_rasa(env=os.environ) -> Tuple[str, Optional[str]]:
+def running_rasa(env: Optional[Mapping[str, str]] = None) -> Tuple[str, Optional[str]]:
     """(URL, token) of the Rasa to hand models to: RASA_URL and RASA_TOKEN, else what `microbuy up`
-    wrote for the Rasa it started (HANDOVER), else the default URL and no token."""
-    url, token = (env.get("RASA_URL") or "").strip(), token_from_env(env)
-    if not token and TOKEN_ENV not in env:
+    wrote for the Rasa it started (HANDOVER), else the default URL and no token (`env` instead of
+    os.environ)."""
+    try:
+        url = Settings.read("RASA_URL", env) if Settings.is_set("RASA_URL", env) else ""
+    except SettingsError as exc:
+        raise ReloadError(str(exc)) from None
+    token = token_from_env(env)
+    # RASA_TOKEN set but empty: no handover either.
+    if not token and TOKEN_ENV not in (os.environ if env is None else env):
         try:
             handover = json.loads(HANDOVER.read_text())
             return url or handover["url"], handover["token"]

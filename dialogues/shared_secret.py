@@ -8,13 +8,14 @@ environment, never from a command line (`ps` shows every process's arguments to 
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from typing import Mapping, Optional
 
+from settings import MIN_SECRET_LENGTH, Settings
+
 ACTIONS_SECRET = "MICROBUY_ACTIONS_SECRET"
 RASA_SECRET = "MICROBUY_RASA_SECRET"
-MIN_LENGTH = 16  # a guessable secret is no secret; new() makes 43 characters
+MIN_LENGTH = MIN_SECRET_LENGTH  # new() makes 43 characters
 SHARED_BY = {ACTIONS_SECRET: "Rasa and the action server", RASA_SECRET: "the Slack app and Rasa"}
 
 
@@ -22,8 +23,9 @@ class MissingSecret(RuntimeError):
     """A process started without the secret it must check or send."""
 
 
-def from_env(name: str, env: Mapping[str, str] = os.environ) -> str:
-    value = (env.get(name) or "").strip()
+def from_env(name: str, env: Optional[Mapping[str, str]] = None) -> str:
+    """The secret `name` (`env` instead of os.environ), refused if unset or too short."""
+    value = Settings.secret(name, env)
     if not value:
         raise MissingSecret(f"{name} is not set: the secret {SHARED_BY.get(name, 'two processes')} share "
                             "(`microbuy up` makes one per run; otherwise give both the same value, e.g. from "

@@ -284,7 +284,10 @@ def train(policy_file: Optional[str], reload_running: bool) -> None:
     click.echo(f"✓ {what} {trained.model} ({trained.seconds:.1f} s)")
     if not reload_running:
         return
-    rasa_url, token = running_rasa()
+    try:
+        rasa_url, token = running_rasa()
+    except ReloadError as exc:  # RASA_URL is not a URL
+        raise Failure(f"the model is trained, but {exc}", EXIT_INPUT) from None
     if not token:
         click.echo("  a running Rasa keeps its model until restarted (set RASA_TOKEN, as the running Rasa has it, "
                    "to hand it over in place)")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from dialogues.processes import PROCESSES
+from settings import Settings, SettingsError, SlackApp
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -69,25 +70,23 @@ class Interrupted(BaseException):
 
 def read_ports(env: Mapping[str, str]) -> Dict[str, int]:
     ports: Dict[str, int] = {}
-    for name, variable, default in PORTS:
-        text = (env.get(variable) or "").strip() or str(default)
-        if not text.isdigit() or not 0 < int(text) < 65536:
-            raise Failed(f"{variable} must be a port number (1-65535), not {text!r}", EXIT_USAGE)
-        ports[name] = int(text)
+    for name, variable, _ in PORTS:
+        try:
+            ports[name] = Settings.read(variable, env)
+        except SettingsError as exc:
+            raise Failed(str(exc), EXIT_USAGE) from None
     return ports
 
 
 def slack_mode(env: Mapping[str, str]) -> Optional[str]:
     """None: no Slack credentials, run the stand-in. Else "socket" or "http", checked by the bot's
-    own settings so the messages are the ones the bot would give."""
-    from bot.settings import Settings, SettingsError
-
+    own settings (settings.SlackApp) so the messages are the ones the bot would give."""
     given = [name for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
-             if (env.get(name) or "").strip()]
+             if Settings.is_set(name, env)]
     if not given:
         return None
     try:
-        settings = Settings.from_env(env)
+        settings = SlackApp.from_env(env)
     except SettingsError as exc:
         problems = [
             # The bot's own wording presumes HTTP mode; here either mode would do.
@@ -101,7 +100,7 @@ def slack_mode(env: Mapping[str, str]) -> Optional[str]:
     return "socket" if settings.socket_mode else "http"
 
 
-def absolute_database_url(env: Mapping[str, str]) -> str:
+def absolute_database_url(env: Optional[Mapping[str, str]] = None) -> str:
     """The URL `microbuy db upgrade` would use from here; a relative SQLite path is made absolute
     so the children, which run in the repository, open the same file."""
     from sqlalchemy.engine import make_url
@@ -475,7 +474,7 @@ class Up:
 
         import storage
 
-        url = absolute_database_url(os.environ)
+        url = absolute_database_url()
         try:
             storage.upgrade(url)
             revision = storage.current_revision(url)
@@ -501,7 +500,8 @@ class Up:
         from dialogues import policy_nlu
         from dialogues.training import MODELS, TrainingFailed, model_name, train
 
-        policy_file = (os.environ.get("MICROBUY_POLICY") or "").strip() or None
+        policy = Settings.read("MICROBUY_POLICY")
+        policy_file = str(policy) if policy else None
         # The fingerprint covers the examples made from the policy, so bring those up to date first
         # to know whether train() will train or reuse.
         with contextlib.redirect_stdout(io.StringIO()):
@@ -535,7 +535,7 @@ class Up:
         standin_url = f"http://127.0.0.1:{ports['standin']}"
         events_url = f"http://127.0.0.1:{ports['web']}/slack/events"
         log = lambda name: self.logs / f"{name}.log"  # noqa: E731
-        rasa_token = (os.environ.get("RASA_TOKEN") or "").strip() or secrets.token_urlsafe(24)
+        rasa_token = Settings.secret("RASA_TOKEN") or secrets.token_urlsafe(24)
         # `microbuy train` in another terminal finds the running Rasa here and hands it a new model.
         write_handover(rasa_url, rasa_token)
         children = [

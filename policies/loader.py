@@ -12,7 +12,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, cast
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Tuple, Type, cast
 
 from pydantic import BaseModel, ValidationError
 from pydantic.error_wrappers import ErrorWrapper, error_dict
@@ -20,6 +20,8 @@ from pydantic.errors import ExtraError, MissingError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from settings import Settings
 
 from .schema import KNOWN_KEYS, Broken, Policy
 
@@ -63,9 +65,9 @@ class LoadedPolicy:
         return self.version[:12]
 
 
-def policy_path(env=os.environ) -> Path:
-    """The policy in force: MICROBUY_POLICY if set, else the ESDC pack."""
-    return Path(env.get("MICROBUY_POLICY") or DEFAULT_POLICY)
+def policy_path(env: Optional[Mapping[str, str]] = None) -> Path:
+    """The policy in force: MICROBUY_POLICY if set, else the ESDC pack (`env` instead of os.environ)."""
+    return Settings.read("MICROBUY_POLICY", env) or DEFAULT_POLICY
 
 
 def load_policy(path: os.PathLike | str | None = None) -> LoadedPolicy:

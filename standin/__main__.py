@@ -8,10 +8,11 @@ with the signing secret from SLACK_SIGNING_SECRET, as Slack delivers it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 from urllib.parse import urlsplit
+
+from settings import Settings
 
 from .seed import workspace_from_policy
 from .webapi import StandIn
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
     options = parser.parse_args(argv)
 
-    secret = os.environ.get(SECRET_VARIABLE, "")
+    secret = Settings.secret(SECRET_VARIABLE)
     if options.app_url:
         if urlsplit(options.app_url).scheme not in ("http", "https") or not urlsplit(options.app_url).netloc:
             parser.error(f"--app-url must be an http(s) URL such as http://127.0.0.1:3000/slack/events, "

@@ -21,6 +21,8 @@ from typing import Dict, Mapping, Optional, Tuple
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from settings import Settings
+
 from .errors import StorageError
 
 KEY_VARIABLE = "MICROBUY_AUDIT_KEY"
@@ -94,20 +96,20 @@ def create_key_file(path: Path) -> bool:
         os.unlink(temporary)
 
 
-def audit_key(url: str, env: Mapping[str, str] = os.environ, *, create: bool = False) -> bytes:
-    """The key that seals the audit log of the database at `url`.
+def audit_key(url: str, env: Optional[Mapping[str, str]] = None, *, create: bool = False) -> bytes:
+    """The key that seals the audit log of the database at `url` (`env` instead of os.environ).
 
     `create`: make the SQLite default key file when it does not exist yet. Checking the log never
     creates one (a made-up key would only say every row is broken).
     """
-    value = (env.get(KEY_VARIABLE) or "").strip()
-    file = (env.get(KEY_FILE_VARIABLE) or "").strip()
+    value = Settings.secret(KEY_VARIABLE, env)
+    file = Settings.read(KEY_FILE_VARIABLE, env)
     if value and file:
         raise AuditKeyError(f"both {KEY_VARIABLE} and {KEY_FILE_VARIABLE} are set; set only one")
     if value:
         return _checked(value, KEY_VARIABLE)
     if file:
-        return read_key_file(Path(file))
+        return read_key_file(file)
     default = default_key_file(url)
     if default is None:
         raise AuditKeyError(
@@ -135,11 +137,11 @@ def key_for_session(session: Session, *, create: bool = False) -> bytes:
     return audit_key(session_url(session), create=create)
 
 
-def key_source(url: str, env: Mapping[str, str] = os.environ) -> str:
+def key_source(url: str, env: Optional[Mapping[str, str]] = None) -> str:
     """Where the key for `url` is taken from, for messages (never the key itself)."""
-    if (env.get(KEY_VARIABLE) or "").strip():
+    if Settings.is_set(KEY_VARIABLE, env):
         return KEY_VARIABLE
-    file = (env.get(KEY_FILE_VARIABLE) or "").strip()
+    file = Settings.read(KEY_FILE_VARIABLE, env)
     if file:
         return f"{KEY_FILE_VARIABLE} ({file})"
     return f"the key file beside the database ({default_key_file(url)})"

@@ -9,20 +9,18 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
+from settings import Settings
+
 from .canonical import canonical_json
 
-DEFAULT_DATABASE_URL = "sqlite:///microbuy.db"
 SQLITE_BUSY_TIMEOUT_S = 30
 log = logging.getLogger(__name__)
 
 
-def database_url(env: Mapping[str, str] = os.environ) -> str:
-    """DATABASE_URL, or a SQLite file `microbuy.db` in the working directory."""
-    url = (env.get("DATABASE_URL") or "").strip() or DEFAULT_DATABASE_URL
-    # Heroku-style "postgres://" is not a scheme SQLAlchemy knows.
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    return url
+def database_url(env: Optional[Mapping[str, str]] = None) -> str:
+    """DATABASE_URL, or a SQLite file `microbuy.db` in the working directory (settings.Settings;
+    `env` instead of os.environ)."""
+    return Settings.read("DATABASE_URL", env)
 
 
 def make_engine(url: Optional[str] = None, **engine_options: Any) -> Engine:

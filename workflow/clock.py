@@ -1,12 +1,12 @@
 """The one clock: "today" is the date in the policy pack's time zone, everywhere."""
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timezone
 from typing import Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from policies import LoadedPolicy
+from settings import Settings
 
 # Tests and demos pin the date requests are judged on.
 TODAY_VARIABLE = "MICROBUY_TODAY"
@@ -18,11 +18,11 @@ def zone(policy: LoadedPolicy) -> ZoneInfo:
     return ZoneInfo(policy.rules.pack.timezone)
 
 
-def today(policy: LoadedPolicy, env: Mapping[str, str] = os.environ, now: Optional[datetime] = None) -> date:
+def today(policy: LoadedPolicy, env: Optional[Mapping[str, str]] = None, now: Optional[datetime] = None) -> date:
     """Today where the department is: a request is judged, and a delegation checked, by the
-    rules in force on that day. `now` (an aware moment) is for tests; the machine's clock and
-    zone otherwise play no part."""
-    override = env.get(TODAY_VARIABLE)
+    rules in force on that day. `now` (an aware moment) and `env` (instead of os.environ) are for
+    tests; the machine's clock and zone otherwise play no part."""
+    override = Settings.read(TODAY_VARIABLE, env)
     if override:
-        return date.fromisoformat(override)
+        return override
     return (now or datetime.now(timezone.utc)).astimezone(zone(policy)).date()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any, Callable, Optional, Text, Tuple, TypeVar
 from urllib.parse import urlsplit
 
@@ -20,6 +19,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine import make_url
 
 import storage
+from settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,12 +106,10 @@ class MicrobuyLockStore:
     """Redis when REDIS_URL is set (redis://[:password@]host:port/db), else in memory."""
 
     def __new__(cls, endpoint_config=None, **kwargs: Any) -> LockStore:
-        url = (os.environ.get("REDIS_URL") or "").strip()
+        url = Settings.read("REDIS_URL")  # checked there: redis:// or rediss://, with a host
         if not url:
             return InMemoryLockStore()
         parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise ValueError(f"REDIS_URL must look like redis://host:6379/0, not {parts.scheme or 'no scheme'}://…")
         db = int(parts.path.strip("/") or 0)
         log.info("conversation locks kept in Redis at %s:%s/%s", parts.hostname, parts.port or 6379, db)
         return AtomicRedisLockStore(host=parts.hostname, port=parts.port or 6379, db=db, password=parts.password,
