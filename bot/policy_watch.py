@@ -25,13 +25,13 @@ import threading
 from typing import Callable, List, Mapping, Optional
 
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from policies import LoadedPolicy, PolicyInForce
 from settings import Settings
 from workflow import policy_change
 
+from .background import every
 from .language import Languages
 from .mrkdwn import escape, truncate
 from .texts import TEXTS, Raw, plain, t
@@ -147,18 +147,8 @@ def start_policy_thread(in_force: Callable[[], LoadedPolicy], interval_s: float,
                         stop: Optional[threading.Event] = None) -> threading.Thread:
     """Look at the policy file every `interval_s` seconds, so an edit is taken (or refused, and
     the admins told) even while nobody is using the bot."""
-    stop = stop or threading.Event()
 
-    def loop() -> None:
-        while not stop.wait(interval_s):
-            try:
-                in_force()
-            except SQLAlchemyError:
-                log.exception("policy watch: database error; trying again in %s s", interval_s)
-            except Exception:
-                log.exception("policy watch failed; trying again in %s s", interval_s)
+    def look() -> None:
+        in_force()
 
-    thread = threading.Thread(target=loop, name="microbuy-policy-watch", daemon=True)
-    thread.stop = stop  # type: ignore[attr-defined]
-    thread.start()
-    return thread
+    return every(interval_s, look, name="microbuy-policy-watch", stop=stop)

@@ -34,6 +34,7 @@ from policies import LoadedPolicy
 from settings import Settings
 from workflow import reminders as follow_up
 
+from .background import every
 from .formats import level_name, request_total
 from .language import Languages
 from .mrkdwn import escape, truncate
@@ -214,20 +215,9 @@ def start_reminder_thread(reminders: Reminders, interval_s: float,
                           stop: Optional[threading.Event] = None) -> threading.Thread:
     """A daemon thread running `reminders.run_once` now and then every `interval_s` seconds until
     `stop` is set; an exception is logged and the next run goes ahead."""
-    if interval_s <= 0:
-        raise ValueError("interval_s must be more than 0")
-    stop = stop or threading.Event()
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                for line in reminders.run_once(now=datetime.now(timezone.utc)):
-                    log.info("reminders: %s", line)
-            except Exception:  # never let one bad run end the reminders
-                log.exception("reminder run failed; trying again in %s s", interval_s)
-            stop.wait(interval_s)
+    def run() -> None:
+        for line in reminders.run_once(now=datetime.now(timezone.utc)):
+            log.info("reminders: %s", line)
 
-    thread = threading.Thread(target=loop, name="microbuy-reminders", daemon=True)
-    thread.stop = stop  # type: ignore[attr-defined]
-    thread.start()
-    return thread
+    return every(interval_s, run, name="microbuy-reminders", first_now=True, stop=stop)
