@@ -88,7 +88,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	@if [ -x $(BIN)/lint-imports ]; then $(BIN)/lint-imports; fi
 
-test: $(STAMP) lint services browser model
+# The checks, the services and the model side by side (training uses one core, mypy the other;
+# about 20 s saved on a fresh clone), each one's output kept together; then the tests.
+test: $(STAMP)
+	@$(MAKE) --no-print-directory --output-sync=target -j 4 lint services browser model
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The tests whose results could depend on the hour (marker clock, tests/conftest.py), run with the
