@@ -28,8 +28,11 @@ export UV_PYTHON_PREFERENCE := system
 # and the stand-in rather than compute: pytest took 6 min 5 s with three, 7 min 36 s with two
 # (5 min 44 s with four; bench/README.md).
 TEST_WORKERS ?= 3
+# Whole files per process, longest first (tests/conftest.py orders them by tests/file_seconds.json;
+# xdist would otherwise reorder them by their number of tests).
+PYTEST_PARALLEL = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: help setup run examples lint test test-clock nlu-eval model bench check-policies services browser clean
+.PHONY: help setup run examples lint test test-clock test-seconds nlu-eval model bench first-message-bench check-policies services browser clean
 
 help:
 	@echo "make run       set up, then start the whole product (stand-in Slack, bot, Rasa) and print"
@@ -40,9 +43,14 @@ help:
 	@echo "make test      set up, then lint and run every test (TEST_WORKERS=3 processes)"
 	@echo "make test-clock  set up, then the tests marked clock at 01:30 UTC and at 23:30 in Toronto"
 	@echo "               (faketime; about 4 minutes)"
+	@echo "make test-seconds  the tests as make test runs them, recording each file's seconds in"
+	@echo "               tests/file_seconds.json (make test hands out the longest files first)"
 	@echo "make nlu-eval  set up, then the NLU cross-validation (intent and entity F1; about 2 minutes)"
 	@echo "make bench     set up, then run the benchmarks (bench/README.md; about 20 minutes) and"
 	@echo "               write bench/results/"
+	@echo "make first-message-bench  set up, then send each first message of bench/first_messages.yml"
+	@echo "               to the dialogue and measure what it kept (issue 16; about 5 minutes);"
+	@echo "               writes bench/results/first_message.json"
 	@echo "make setup     only set up (.venv from uv.lock, database migrated)"
 	@echo "make clean     remove .venv, .tools, .run and the local SQLite database"
 
@@ -92,7 +100,7 @@ lint: $(STAMP)
 # about 20 s saved on a fresh clone), each one's output kept together; then the tests.
 test: $(STAMP)
 	@$(MAKE) --no-print-directory --output-sync=target -j 4 lint services browser model
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PYTEST_PARALLEL)
 
 # The tests whose results could depend on the hour (marker clock, tests/conftest.py), run with the
 # clock at the two hours where the UTC date and the pack's date differ: 01:30 UTC (still
@@ -102,9 +110,14 @@ test: $(STAMP)
 CLOCK_RUN := FAKETIME_DONT_FAKE_MONOTONIC=1
 test-clock: $(STAMP) services
 	@.ci/faketime
-	$(CLOCK_RUN) faketime "$$(date -u +%F) 01:30:00" $(BIN)/pytest -m clock -n $(TEST_WORKERS) --dist loadfile
+	$(CLOCK_RUN) faketime "$$(date -u +%F) 01:30:00" $(PYTEST_PARALLEL) -m clock
 	TZ=America/Toronto $(CLOCK_RUN) faketime "$$(TZ=America/Toronto date +%F) 23:30:00" \
-		$(BIN)/pytest -m clock -n $(TEST_WORKERS) --dist loadfile
+		$(PYTEST_PARALLEL) -m clock
+
+# Every test, as make test runs them, writing each file's seconds to tests/file_seconds.json (the
+# order make test hands files out in); commit it when the suite has changed much.
+test-seconds: $(STAMP) services browser model
+	$(PYTEST_PARALLEL) --record-file-seconds tests/file_seconds.json
 
 # Three trainings on held-out folds: its own run, so the tests never wait on it (CI runs both).
 nlu-eval: $(STAMP) model
@@ -116,6 +129,11 @@ bench: setup services
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/dialogue.py
 	$(BIN)/python bench/slack_load.py
+
+# The first message (issue 16): each hand-written opening of bench/first_messages.yml through Rasa's
+# webhook with the real action server; how many start a purchase and keep what they said.
+first-message-bench: setup services
+	$(BIN)/python bench/first_message.py --json bench/results/first_message.json
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .run microbuy.db microbuy.db-wal microbuy.db-shm

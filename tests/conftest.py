@@ -7,6 +7,7 @@ is how concurrency bugs ship.
 """
 
 import contextlib
+import json
 import os
 import secrets
 import sqlite3
@@ -175,3 +176,48 @@ def pytest_collection_modifyitems(config, items) -> None:
         where = Path(str(item.path)).relative_to(root).as_posix()
         if where.startswith(CLOCK_SENSITIVE):
             item.add_marker(pytest.mark.clock)
+    _longest_files_first(items)
+
+
+# The longest test files first. pytest-xdist hands each process whole files (--dist loadfile) in
+# collection order when told not to reorder them (--no-loadscope-reorder, the Makefile): with the
+# slow files (those that start Rasa, the bot, `microbuy up`) first and the quick ones filling in
+# at the end, the processes finish together instead of two waiting on one long file at the end.
+# tests/file_seconds.json holds each file's seconds from a recent run (`make test-seconds`); a
+# file not in it counts as quick.
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+
+
+def _file_of(item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _longest_files_first(items) -> None:
+    try:
+        seconds = json.loads(FILE_SECONDS.read_text())
+    except (OSError, ValueError):
+        return
+    first = {}
+    for index, item in enumerate(items):
+        first.setdefault(_file_of(item), index)
+    items[:] = sorted(items, key=lambda item: (-float(seconds.get(_file_of(item), 0)), first[_file_of(item)]))
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--record-file-seconds", metavar="PATH", default=None,
+                     help="write each test file's seconds (setup, call and teardown) to PATH, as JSON")
+
+
+_SECONDS: dict = {}
+
+
+def pytest_runtest_logreport(report) -> None:
+    name = report.nodeid.split("::", 1)[0]
+    _SECONDS[name] = _SECONDS.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session) -> None:
+    path = session.config.getoption("--record-file-seconds")
+    if path and not hasattr(session.config, "workerinput"):  # the controller hears every report
+        ordered = sorted(_SECONDS.items(), key=lambda kv: -kv[1])
+        Path(path).write_text(json.dumps({name: round(spent, 1) for name, spent in ordered}, indent=1) + "\n")
