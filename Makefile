@@ -49,7 +49,7 @@ help:
 	@echo "make bench     set up, then run the benchmarks (bench/README.md; about 20 minutes) and"
 	@echo "               write bench/results/"
 	@echo "make first-message-bench  set up, then send each first message of bench/first_messages.yml"
-	@echo "               to the dialogue and measure what it kept (issue 16; about 5 minutes);"
+	@echo "               to the dialogue and measure what it kept (issue 16; about 2 minutes);"
 	@echo "               writes bench/results/first_message.json"
 	@echo "make setup     only set up (.venv from uv.lock, database migrated)"
 	@echo "make clean     remove .venv, .tools, .run and the local SQLite database"

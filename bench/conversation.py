@@ -86,13 +86,18 @@ def answer(question: str, buttons: Sequence[Tuple[str, str]], purchase: Purchase
     buttons), or None when it asks something the requester has no answer for."""
     for prompt, template in ANSWERS:
         if prompt in question:
-            text = template.format(**purchase.values())
-            wanted = text.strip().casefold()
-            for title, payload in buttons:
-                if wanted in ((title or "").strip().casefold(), (payload or "").strip().casefold()):
-                    return Reply(text, payload=payload, title=title)
-            return Reply(text)
+            return reply_with(template.format(**purchase.values()), buttons)
     return None
+
+
+def reply_with(text: str, buttons: Sequence[Tuple[str, str]]) -> Reply:
+    """`text` as the requester gives it: the button whose title or payload says it is clicked,
+    otherwise the text is typed."""
+    wanted = text.strip().casefold()
+    for title, payload in buttons:
+        if wanted in ((title or "").strip().casefold(), (payload or "").strip().casefold()):
+            return Reply(text, payload=payload, title=title)
+    return Reply(text)
 
 
 def rest_question(replies: Sequence[dict]) -> Tuple[str, List[Tuple[str, str]]]:
