@@ -6,6 +6,7 @@ what to type instead. Pure: the policy and today's date come in as arguments.
 from __future__ import annotations
 
 import calendar
+import math
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -79,7 +80,8 @@ def read_amount(text: object, locale: str = "en_CA", currency: str = "CAD") -> D
         code = _SIGN_CODES.get(mark.group(0).upper(), mark.group(0).upper())
         if code != currency:
             raise AnswerError("price_other_currency", currency=currency)
-    raw = _CURRENCIES.sub(" ", raw).strip()
+    # The sentence's own punctuation after the amount ("unit price $420, charge 100300") is not part of it.
+    raw = _CURRENCIES.sub(" ", raw).strip().rstrip(",;:!?.").strip()
     try:
         return parse_amount(raw, locale=locale)
     except AmountError as whole:
@@ -382,11 +384,16 @@ def category_options(policy: LoadedPolicy) -> Dict[str, List[str]]:
     return out
 
 
-def guess_category(text: object, policy: LoadedPolicy) -> Optional[str]:
-    """The category whose name or synonym appears in a description, the longest match winning.
+def guess_category(text: object, policy: LoadedPolicy, language: Optional[str] = None) -> Optional[str]:
+    """The category of an item: first a name or synonym that appears in it whole, the longest
+    winning ("a USB-C dock" names "USB-C dock": IT hardware); else the category whose words (its
+    name, synonyms and the pack's `examples:` of what staff buy in it) the item's words point to
+    most, each word weighing more the fewer categories use it ("clés USB de 64 Go": IT hardware).
+    None when no word is telling or two categories tie: the question is asked."""
+    return _phrase_category(text, policy) or _word_category(text, policy, language)
 
-    "a USB-C dock" names "USB-C dock" (IT hardware); "Figma licence" names "Figma" and "licence".
-    """
+
+def _phrase_category(text: object, policy: LoadedPolicy) -> Optional[str]:
     haystack = " " + _words(text) + " "
     best: Tuple[int, Optional[str]] = (0, None)
     for key, names in category_options(policy).items():
@@ -399,6 +406,97 @@ def guess_category(text: object, policy: LoadedPolicy) -> Optional[str]:
                     and len(needle) > best[0]:
                 best = (len(needle), key)
     return best[1]
+
+
+# Words that say nothing of what is bought, in either language.
+_NOT_TELLING = frozenset("""
+a an the of for to and or with from in on at by our my your their new some few more one two three per each
+need needs order buy purchase get renew team teams office bureau service services item items thing things unit units
+pack box boxes set sets kit kits piece pieces pair pairs copy copies annual yearly monthly year month day days
+le la les un une des du de d l au aux et ou pour par sur avec dans notre nos mon ma mes votre vos leur leurs
+nouveau nouvelle nouveaux nouvelles quelques chaque ensemble boite boites paquet paquets lot lots annee mois jour jours
+""".split())
+
+
+def _stem(word: str) -> str:
+    """A word without its plural ending: "markers" -> "marker", "bureaux" -> "bureau"."""
+    if len(word) > 4 and word.endswith(("ies",)):
+        return word[:-3] + "y"
+    if len(word) > 3 and word[-1] in "sx" and not word.endswith(("ss", "us")):
+        return word[:-1]
+    return word
+
+
+def _telling_words(text: object) -> List[str]:
+    words = re.findall(r"[a-z0-9]+", _words(re.sub(r"\b[dlj]'", " ", clean(text), flags=re.IGNORECASE)))
+    stems = [_stem(w) for w in words if w not in _NOT_TELLING and len(w) > 1 and not w.isdigit()]
+    return [w for w in stems if w not in _NOT_TELLING]
+
+
+_WORD_INDEX: Tuple[Optional[str], Dict[str, Dict[str, float]]] = (None, {})
+
+
+def _category_words(policy: LoadedPolicy) -> Dict[str, Dict[str, float]]:
+    """word -> {category: weight}: log(1 + categories / categories using the word). Built once per
+    policy version."""
+    global _WORD_INDEX
+    if _WORD_INDEX[0] == policy.version:
+        return _WORD_INDEX[1]
+    using: Dict[str, set] = {}
+    for key, category in policy.rules.categories.items():
+        phrases = [*category.name.values(), *(w for ws in category.synonyms.values() for w in ws),
+                   *(w for ws in category.examples.values() for w in ws)]
+        for phrase in phrases:
+            for word in _telling_words(phrase):
+                using.setdefault(word, set()).add(key)
+    count = max(1, len(policy.rules.categories))
+    index = {word: {key: math.log(1 + count / len(keys)) for key in keys} for word, keys in using.items()}
+    _WORD_INDEX = (policy.version, index)
+    return index
+
+
+# A guess needs at least one word that only one or two categories use.
+MIN_CATEGORY_SCORE = 1.5
+
+
+# Words that hold what is bought after them: "boxes of printer paper", "une boîte de stylos".
+_CONTAINERS = re.compile(r"^.*?\b(?:box|boxes|pack|packs|set|sets|case|cases|ream|reams|bottle|bottles|bag|bags|"
+                         r"pair|pairs|roll|rolls|carton|cartons|dozen|lot|boite|boites|paquet|paquets|ensemble|"
+                         r"ensembles|caisse|caisses|rame|rames|douzaine|sac|sacs)\s+(?:of|de|d)\s+")
+_PHRASE_END = re.compile(r"\s(?:for|from|to|with|at|by|pour|avec|chez|a|au|aux|sur|dans)\s.*$")
+
+
+def _head(text: object, language: Optional[str]) -> Optional[str]:
+    """The word naming what is bought: the last of the noun phrase in English ("ergonomic chairs":
+    chairs), the first in French ("imprimante laser Brother": imprimante), after a container
+    ("boxes of printer paper": paper)."""
+    phrase = _words(re.sub(r"\b[dlj]'", "de ", clean(text), flags=re.IGNORECASE))
+    phrase = _PHRASE_END.sub("", _CONTAINERS.sub("", phrase))
+    words = [w for w in (_stem(w) for w in re.findall(r"[a-z0-9]+", phrase) if not w.isdigit())
+             if w not in _NOT_TELLING]
+    if not words:
+        return None
+    return words[0] if language == "fr" else words[-1]
+
+
+def _word_category(text: object, policy: LoadedPolicy, language: Optional[str] = None) -> Optional[str]:
+    """By the words: the head of the item must be a word some category uses (so "ergonomic chairs"
+    is not IT hardware for the "ergonomic keyboard" it shares a word with), and counts double."""
+    index = _category_words(policy)
+    head = _head(text, language)
+    if head is None or head not in index:
+        return None
+    scores: Dict[str, float] = {}
+    for word in set(_telling_words(text)):
+        for key, weight in index.get(word, {}).items():
+            scores[key] = scores.get(key, 0.0) + weight * (2 if word == head else 1)
+    if not scores:
+        return None
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    best, score = ranked[0]
+    if score < MIN_CATEGORY_SCORE or (len(ranked) > 1 and ranked[1][1] >= score):
+        return None
+    return best
 
 
 def _words(text: object) -> str:

@@ -85,7 +85,7 @@ class Draft:
             options = choices[slot]()
             chosen = answers.choose(raw, options)
             if chosen is None and slot == "category":
-                chosen = answers.guess_category(raw, self.policy)
+                chosen = answers.guess_category(raw, self.policy, self.language)
             if chosen is None:
                 raise AnswerError("not_a_choice", text=answers.clean(raw)[:60])
             return chosen

@@ -258,6 +258,9 @@ class Requirement(Strict):
 class Category(Strict):
     name: LocalText
     synonyms: Dict[Language, List[Synonym]] = {}
+    # Things staff buy in this category, as they write them ("Udemy course", "boîte de stylos"): the
+    # dialogue guesses the category of an item from the words of these, the synonyms and the name.
+    examples: Dict[Language, List[Synonym]] = {}
     kind: Literal["goods", "services"]
     status: Literal["allowed", "banned", "standing_offer"]
     reason: Optional[LocalText]
@@ -586,9 +589,10 @@ def _references(v: dict) -> Iterator[Tuple[Path, str]]:
         yield from _refs(at + ("data_classifications",), category.data_classifications or [], classifications,
                          "data classification levels")
         yield from _refs(at + ("payment_methods",), category.payment_methods or [], methods, "payment methods")
-        for language in category.synonyms:
-            if language not in v["pack"].languages:
-                yield at + ("synonyms", language), f"'{language}' is not one of the pack's languages"
+        for words in ("synonyms", "examples"):
+            for language in getattr(category, words):
+                if language not in v["pack"].languages:
+                    yield at + (words, language), f"'{language}' is not one of the pack's languages"
 
 
 def _wording(v: dict) -> Iterator[Tuple[Path, str]]:

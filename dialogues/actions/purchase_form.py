@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import answers, services
 from ..answers import AnswerError
 from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
+from ..opening import read_opening
 from .changes import ask_which, field_named
 from .common import draft_of, field_label, latest_intent, latest_text, tell_blocks, value_before_latest_message
 
@@ -21,6 +22,12 @@ log = logging.getLogger(__name__)
 
 # The intent whose entities may replace any answer, not only the one asked.
 CHANGE_INTENT = "change_answer"
+# The intents that start the form with facts in them (data/rules.yml): their message is read
+# for what the entities missed (dialogues/opening.py).
+OPENING_INTENTS = ("start_purchase", "inform")
+# Answers the opening's reading of the amounts decides over the entities: the entity `amount` is
+# any amount said ("$40 total"), the opening knows whether it is the price of one.
+OPENING_DECIDES = ("unit_price", "quantity")
 
 
 class ValidatePurchaseForm(FormValidationAction):
@@ -68,10 +75,14 @@ class ValidatePurchaseForm(FormValidationAction):
         draft, stale = draft_of(tracker, overrides={slot: value for slot, value in events.items()}, skip=tuple(new))
         for slot in stale:  # stored unread while the checks were down; ask again
             events[slot] = None
+        already_read = self._opening(new, requested, intent, message, draft) if requested is None else {}
         for slot in ANSWER_SLOTS:
             if slot not in new:
                 continue
             raw = new[slot]
+            if slot in already_read:
+                draft.values[slot] = events[slot] = already_read[slot]
+                continue
             if raw is None:
                 draft.values.pop(slot, None)
                 events[slot] = None
@@ -89,7 +100,7 @@ class ValidatePurchaseForm(FormValidationAction):
                                          problem=problem.text(draft.language, draft.locale))
 
         if "item" in new and draft.values.get("item") and not draft.values.get("category"):
-            guess = answers.guess_category(draft.values["item"], draft.policy)
+            guess = answers.guess_category(draft.values["item"], draft.policy, draft.language)
             if guess:
                 draft.values["category"] = events["category"] = guess
                 name = draft.policy.rules.categories[guess].name.get_text(draft.language,
@@ -103,6 +114,30 @@ class ValidatePurchaseForm(FormValidationAction):
         if answered_now:
             events.update(self._check(draft, answered_now, dispatcher))
         return [SlotSet(slot, value) for slot, value in events.items()]
+
+    @staticmethod
+    def _opening(new: Dict[str, Any], requested: Optional[str], intent: Optional[str], message: str,
+                 draft) -> Dict[str, Any]:
+        """The message that starts the form, read for what its entities missed (dialogues/opening.py):
+        each fact it reads fills an answer no entity gave (a longer supplier name replaces a piece
+        of it), and decides the price and the count; an amount it cannot tell the meaning of is
+        left to the question. Returns the answers it read, already in the form the slots keep."""
+        if intent not in OPENING_INTENTS or not message:
+            return {}
+        opening = read_opening(message, draft.policy, draft.language, draft.locale)
+        read: Dict[str, Any] = {}
+        for slot, value in opening.values.items():
+            if slot not in ANSWER_SLOTS:
+                continue
+            given = new.get(slot)
+            longer = (slot == "supplier" and isinstance(given, str) and given.casefold() in str(value).casefold()
+                      and len(str(value)) > len(given))
+            if given is None or slot in OPENING_DECIDES or longer:
+                new[slot] = read[slot] = value
+        for slot in opening.unsure:
+            if slot in OPENING_DECIDES and slot in new and slot not in read:
+                new[slot] = None  # "5 keyboards, $650": each or in all? The question asks.
+        return read
 
     @staticmethod
     def _confirmation(raw: Any, intent: Optional[str], draft, dispatcher) -> Dict[str, Any]:

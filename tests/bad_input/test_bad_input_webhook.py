@@ -58,7 +58,7 @@ def test_every_hostile_text_as_a_first_message_gets_a_reply(product):
 
 def at_the_price_question(stack) -> str:
     who = sender()
-    said = [texts(post(stack, who, line)) for line in ("I need a whiteboard", "100200", "Staples", "2")]
+    said = [texts(post(stack, who, line)) for line in ("I need whiteboards", "100200", "Staples", "2")]
     assert PRICE in said[-1], said
     return who
 

@@ -349,6 +349,27 @@ def test_guess_category_needs_a_whole_name(policy, text):
     assert guess_category(text, policy) is None
 
 
+@pytest.mark.parametrize("text, language, expected", [
+    ("clés USB de 64 Go", "fr", "it_hardware"),  # the pack's example "clé USB", in the plural
+    ("freelance accessibility auditor", "en", "professional_services"),
+    ("team's Miro Business licence", "en", "software_licence"),
+    ("un cours Udemy sur la conception accessible", "fr", "training"),
+    ("cookies for the open house", "en", "hospitality"),
+    ("boxes of printer paper", "en", "office_supplies"),  # what the boxes hold, not the printer
+    ("ensembles clavier-souris Logitech", "fr", "it_hardware"),
+])
+def test_guess_category_by_the_words_of_the_packs_examples(policy, text, language, expected):
+    assert guess_category(text, policy, language) == expected
+
+
+@pytest.mark.parametrize("text, language", [
+    ("ergonomic chairs", "en"),  # "ergonomic" is in "ergonomic keyboard", but chairs are no IT hardware
+    ("chaises", "fr"), ("sharpies", "en"), ("a review", "en"),
+])
+def test_guess_category_by_words_needs_the_head_word_known(policy, text, language):
+    assert guess_category(text, policy, language) is None
+
+
 def test_guess_category_follows_the_policy(policy):
     """Every category's own name in every language is recognised in a sentence."""
     for key, category in policy.rules.categories.items():

@@ -117,7 +117,7 @@ def test_banned_category_and_quick_questions(sqlite_stack, new_sender):
 
 
 def test_detour_in_the_middle_of_the_form_resumes_the_question(sqlite_stack, new_sender):
-    converse(sqlite_stack, new_sender, "I need a whiteboard", "100200")
+    converse(sqlite_stack, new_sender, "I need whiteboards", "100200")
     asked = texts(sqlite_stack.say(new_sender, "help"))
     assert "Who will you buy it from" in asked  # help, then the same question again
     asked = texts(sqlite_stack.say(new_sender, "can I buy a webcam on my card?"))
@@ -131,14 +131,14 @@ def test_made_up_supplier_names_are_the_answer_not_a_detour(sqlite_stack):
     # "Kilpuxmi" for help (the person could never get past the question).
     for name in ("Ganner", "Mexpulti", "Kilpuxmi"):
         who = sender()
-        converse(sqlite_stack, who, "I need a whiteboard", "100200")
+        converse(sqlite_stack, who, "I need whiteboards", "100200")
         asked = texts(sqlite_stack.say(who, name))
         assert "How many" in asked, (name, asked)
         assert "Cancel" not in asked and "We're filling in" not in asked, (name, asked)
 
 
 def test_a_weak_choice_is_asked_again(sqlite_stack, new_sender):
-    asked = texts(converse(sqlite_stack, new_sender, "I need a whiteboard", "1"))
+    asked = texts(converse(sqlite_stack, new_sender, "I need whiteboards", "1"))
     assert '"1" is not one of the choices' in asked and "Which cost centre" in asked  # not 100200
     asked = texts(converse(sqlite_stack, new_sender, "100200", "Staples", "2", "$10", "Atlantide"))
     assert '"Atlantide" is not one of the choices' in asked and "Where will it be delivered" in asked  # not NT
@@ -147,7 +147,7 @@ def test_a_weak_choice_is_asked_again(sqlite_stack, new_sender):
 
 
 def test_a_cancel_that_is_not_plain_asks_first_and_keeps_the_answers(sqlite_stack, new_sender):
-    converse(sqlite_stack, new_sender, "I need a whiteboard", "100200")
+    converse(sqlite_stack, new_sender, "I need whiteboards", "100200")
     replies = sqlite_stack.say(new_sender, "never mind")
     assert "Cancel this request?" in texts(replies) and buttons(replies) == ["/cancel", "/deny"]
     replies = sqlite_stack.say(new_sender, "/deny")  # the No button
@@ -162,7 +162,7 @@ def test_a_cancel_that_is_not_plain_asks_first_and_keeps_the_answers(sqlite_stac
 
 
 def test_bye_in_the_middle_of_the_form_keeps_the_request(sqlite_stack, new_sender):
-    asked = texts(converse(sqlite_stack, new_sender, "I need to buy a whiteboard from Staples for $10", "100200"))
+    asked = texts(converse(sqlite_stack, new_sender, "I need to buy whiteboards from Staples for $10 each", "100200"))
     assert "How many" in asked
     replies = sqlite_stack.say(new_sender, "bye")
     assert "I've kept your request" in texts(replies) and "How many" not in texts(replies)

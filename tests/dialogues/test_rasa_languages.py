@@ -77,8 +77,8 @@ def test_complete_purchase_in_french_from_the_first_message(sqlite_stack, new_se
     asked = said(say("Fournitures de bureau"))
     assert "Quel centre de coûts paie l'achat?" in asked
     assert "Auprès de qui" not in asked and "Combien coûte" not in asked  # given in the first message
-    assert "Combien vous en faut-il?" in said(say("100200"))
-    assert "Où sera-t-il livré?" in said(say("une"))
+    # "une chaise": one, read from the first message (dialogues/opening.py), so not asked.
+    assert "Où sera-t-il livré?" in said(say("100200"))
     assert "Pour quelle date" in said(say("Ontario"))
     assert "Pourquoi en avez-vous besoin?" in said(say("le 15 décembre"))
     assert "ancien fonctionnaire" in said(say("une employée a besoin d'une mesure d'adaptation ergonomique"))
@@ -126,7 +126,7 @@ def test_the_issues_example_is_read_and_judged_in_french(sqlite_stack, new_sende
 
 def test_switching_language_in_the_middle_of_the_form(sqlite_stack, new_sender):
     # The Slack app knows this requester as English until told otherwise.
-    sqlite_stack.say(new_sender, "I need a whiteboard", language="en")
+    sqlite_stack.say(new_sender, "I need whiteboards", language="en")
     asked = sqlite_stack.say(new_sender, "100200", language="en")
     assert "Who will you buy it from" in said(asked)
 
@@ -157,7 +157,7 @@ def test_bye_and_a_cancel_to_confirm_in_french(sqlite_stack, new_sender):
         assert_french(replies)
         return replies
 
-    say("J'ai besoin d'un tableau blanc")
+    say("J'ai besoin de tableaux blancs")
     say("100200")
     shown = said(say("au revoir"))
     assert "J'ai gardé votre demande" in shown and "Auprès de qui" not in shown
@@ -171,7 +171,7 @@ def test_bye_and_a_cancel_to_confirm_in_french(sqlite_stack, new_sender):
 
 
 def test_the_language_follows_the_metadata_of_each_message(sqlite_stack, new_sender):
-    first = sqlite_stack.say(new_sender, "I need a whiteboard", language="fr")
+    first = sqlite_stack.say(new_sender, "I need whiteboards", language="fr")
     assert_french(first)
     assert "Quel centre de coûts paie l'achat?" in said(first)
     english = said(sqlite_stack.say(new_sender, "100200", language="en"))

@@ -1,0 +1,329 @@
+"""What a purchase's opening message says, read the way staff write it.
+
+    read_opening("need 3 boxes of printer paper from walmart at 49.97 each, CC 100200", policy, "en")
+      -> Opening(values={"quantity": 3, "supplier": "walmart", "unit_price": "49.97",
+                         "cost_centre": "100200"}, asked={})
+
+The NLU's entities find much of a first message, but not the readings people actually write: a
+total rather than a unit price ("maybe $40 total", "$1,800 flat fee"), a rate and a count ("10
+hours at $95/hour" is 10 at $95), a yearly price, number words ("a dozen", "trois"), a cost
+centre by its number or its team's name ("for the Digital Service team"), a delivery city ("our
+Ottawa office" is Ontario), a supplier in lower case ("from walmart"). The purchase form asks
+this module when a conversation's first message starts it (dialogues/actions/purchase_form.py),
+and keeps what the entities missed. Every reading is shown back in the summary, where it can be
+changed; a reading that could go two ways ("5 keyboards, $650": each or in all?) is not kept, so
+the question is asked.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Dict, List, Optional, Tuple
+
+from policies import LoadedPolicy
+from policies.money import AmountError, parse_amount
+
+from . import answers
+from .places import province_of_place
+
+# An amount as typed: "$89.99", "89,99 $", "1 234,50 $", "$1,800", "1,200" (a sign or a money word
+# makes it money; a bare number only with a price word around it).
+_AMOUNT = re.compile(
+    r"(?P<before>(?:CA)?\$\s?)?(?P<number>\d{1,3}(?:[ \u00a0\u202f,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    r"(?P<after>\s?\$|\s?(?:dollars?|bucks|CAD)\b)?", re.IGNORECASE)
+_EACH = re.compile(r"^\s*(?:each|ea\b|apiece|a piece|per (?:unit|item|piece|person|box|pack|licen[cs]e|seat|user|"
+                   r"ticket|head)|/\s?(?:unit|ea|each|box|pack|person|seat|user|ticket)|a (?:box|pack|unit|seat|"
+                   r"ticket|licen[cs]e|head)|chacune?|l'unit[ée]|par (?:unit[ée]|personne|bo[iî]te|billet|"
+                   r"participant|licence|pi[eè]ce|nuit|mot|jour)|la pi[eè]ce|le billet|la bo[iî]te|le paquet|"
+                   r"la rame|la nuit|le mot|la paire|le lot|l'exemplaire|pi[eè]ce|per (?:night|word|copy|pair)|"
+                   r"a (?:night|word|copy|"
+                   r"pair)|/\s?(?:night|word|nuit|mot))", re.IGNORECASE)
+_UNIT_BEFORE = re.compile(r"(?:unit price|price per unit|per unit|prix unitaire|prix à l'unité|each at|@)\s*:?\s*$",
+                          re.IGNORECASE)
+_TOTAL_AFTER = re.compile(r"^\s*(?:total|in total|all in|altogether|for (?:all|the lot|everything)|flat|"
+                          r"(?:flat|one-time|fixed) fee|au total|en tout|pour le tout|forfait(?:aire)?|"
+                          r"tout compris)\b", re.IGNORECASE)
+_TOTAL_BEFORE = re.compile(r"(?:total(?: of| is| cost| price)?|in total|altogether|flat fee of|fee of|budget of|"
+                           r"au total|en tout|total de|forfait de|budget de)\s*:?\s*(?:about|around|roughly|maybe|"
+                           r"environ|approx\.?)?\s*$", re.IGNORECASE)
+_RATE_AFTER = re.compile(r"^\s*(?:/\s?(?:hr|hour|h|day|jour|j)\b|per (?:hour|day)|an hour|a hour|a day|hourly|daily|"
+                         r"de l'heure|l'heure|/\s?heure|par (?:heure|jour)|la journée|le jour)", re.IGNORECASE)
+_HOURS = re.compile(r"\b(\d{1,4})\s*(?:hours?|hrs?|h\b|heures?)", re.IGNORECASE)
+_DAY_COUNT = re.compile(r"\b(\d{1,3})[- ]?(?:days?|jours?)\b", re.IGNORECASE)
+_YEARLY_AFTER = re.compile(r"^\s*(?:a year|per year|/\s?(?:yr|year|an)\b|annually|yearly|per annum|par (?:an|année)|"
+                           r"l'an|annuellement|pour l'année|for the year|for a year)", re.IGNORECASE)
+
+# Number words before what is bought ("a dozen", "two", "trois", "a couple of").
+_COUNT_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50, "hundred": 100,
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six ": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "cinquante": 50, "cent": 100,
+}
+_DOZEN = re.compile(r"\b(?:(?P<n>\w+)\s+)?(?:dozens?|douzaines?)\b", re.IGNORECASE)
+_COUPLE = re.compile(r"\b(?:a couple of|a pair of|une paire de)\b", re.IGNORECASE)
+_TIMES = re.compile(r"(?:\bx\s?(\d{1,4})\b|\b(\d{1,4})\s?x\b)", re.IGNORECASE)
+
+# Where a supplier's name starts, and what ends it.
+_SUPPLIER_START = re.compile(r"\b(?:from|at|via|through|on|chez|aupr[eè]s de|de chez|avec)\s+", re.IGNORECASE)
+_SUPPLIER_STOP = re.compile(
+    r"\s*(?:[,;.!?()\[\]:]|\s-\s|\$|\d|\b(?:at|for|to|with|by|in|on|about|around|each|the team|charged?|"
+    r"cost|costs|priced|under|pour|à|a|au|aux|et|avec|par|environ|dans|sur|centre|cc|qty|please|thanks|pls|"
+    r"delivered|shipped|livr[ée]e?s?|today|tomorrow|next|this|asap|because|since|so|parce|car|puisque)\b)",
+    re.IGNORECASE)
+_NOT_SUPPLIERS = {"the", "our", "my", "a", "an", "le", "la", "les", "un", "une", "des", "notre", "mon", "ma",
+                  "home", "work", "office", "bureau", "the office", "least", "most", "once", "first", "last",
+                  "amazon prime day", "the moment", "the end", "ottawa", "gatineau", "toronto", "montreal",
+                  "montréal", "noon", "midi"}
+
+_CC_NUMBER = re.compile(r"(?<!\d)(\d{5,7})(?!\d)")
+
+
+@dataclass
+class Opening:
+    """What the opening message says: slot -> value, in the form the slot keeps (quantity an int,
+    unit_price a decimal string, cost_centre and province the pack's codes, the others text)."""
+
+    values: Dict[str, object] = field(default_factory=dict)
+    # Readings that could go two ways, left for the question: slot -> why.
+    unsure: Dict[str, str] = field(default_factory=dict)
+
+
+def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: Optional[str] = None) -> Opening:
+    raw = answers.clean(text)
+    opening = Opening()
+    if not raw:
+        return opening
+    locale = locale or ("fr_CA" if language == "fr" else "en_CA")
+    spans_taken: List[Tuple[int, int]] = []
+
+    cost_centre = _cost_centre(raw, policy, spans_taken)
+    if cost_centre:
+        opening.values["cost_centre"] = cost_centre
+    province = _province(raw, policy)
+    if province:
+        opening.values["province"] = province
+    quantity = _quantity(raw, spans_taken)
+    _amounts(raw, locale, quantity if quantity is not None else _digit_count(raw, spans_taken), opening,
+             spans_taken)
+    if "quantity" not in opening.values and quantity is not None:
+        opening.values["quantity"] = quantity
+    supplier = _supplier(raw)
+    if supplier:
+        opening.values["supplier"] = supplier
+    item, singular = _item(raw)
+    if item:
+        opening.values["item"] = item
+        if singular and "quantity" not in opening.values and quantity is None \
+                and _digit_count(raw, spans_taken) is None:
+            opening.values["quantity"] = 1  # "a webcam", "un cours": one
+    return opening
+
+
+# -- cost centre, province ------------------------------------------------------------------------
+
+def _cost_centre(raw: str, policy: LoadedPolicy, taken: List[Tuple[int, int]]) -> Optional[str]:
+    centres = policy.rules.approval.cost_centres
+    for match in _CC_NUMBER.finditer(raw):
+        if match.group(1) in centres:
+            taken.append(match.span())
+            return match.group(1)
+    folded = " " + answers._words(raw) + " "
+    best: Tuple[int, Optional[str]] = (0, None)
+    for code, names in answers.cost_centre_options(policy).items():
+        for name in names:
+            needle = answers._words(name)
+            if len(needle) >= 4 and f" {needle} " in folded and len(needle) > best[0]:
+                best = (len(needle), code)
+            initials = "".join(w[0] for w in needle.split() if w not in answers._INITIALS_SKIP)
+            if len(initials) >= 3 and re.search(rf"\b{re.escape(initials.upper())}\b", raw) and best[0] < 3:
+                best = (3, code)
+    return best[1]
+
+
+def _province(raw: str, policy: LoadedPolicy) -> Optional[str]:
+    folded = " " + answers._words(raw) + " "
+    for code, names in answers.province_options(policy).items():
+        for name in names:
+            if len(name) >= 4 and f" {answers._words(name)} " in folded:
+                return code
+    place = province_of_place(raw)
+    if place and place in policy.rules.tax.jurisdictions:
+        return place
+    return None
+
+
+# -- quantity and amounts --------------------------------------------------------------------------
+
+def _quantity(raw: str, taken: List[Tuple[int, int]]) -> Optional[int]:
+    """A count the entities may have missed: "a dozen", "x 2", "a couple of", a number word
+    before a noun. None when the message gives no count in words (a digit count is the NLU's)."""
+    dozen = _DOZEN.search(raw)
+    if dozen:
+        n = (dozen.group("n") or "").casefold()
+        times = int(n) if n.isdigit() else _COUNT_WORDS.get(n, 1)
+        return 12 * times
+    by = _TIMES.search(raw)
+    if by:
+        return int(by.group(1) or by.group(2))
+    if _COUPLE.search(raw):
+        return 2
+    for word in re.findall(r"\b[a-zà-ÿ]+\b", raw.casefold()):
+        if word in _COUNT_WORDS:
+            return _COUNT_WORDS[word]
+    return None
+
+
+_DIGIT_COUNT = re.compile(r"(?<![\d$.,])(\d{1,4})\s+(?!(?:hours?|hrs?|heures?|days?|jours?|dollars?|\$|bucks|"
+                          r"years?|ans?|months?|mois|weeks?|semaines?|am|pm|h)\b)[a-zà-ÿ]", re.IGNORECASE)
+
+
+def _digit_count(raw: str, taken: List[Tuple[int, int]]) -> Optional[int]:
+    """A count in digits before a noun ("5 ergonomic keyboards"), to tell a unit price from a
+    total; the NLU's quantity entity fills the answer itself."""
+    for match in _DIGIT_COUNT.finditer(raw):
+        if not any(a <= match.start() < b for a, b in taken):
+            return int(match.group(1))
+    return None
+
+
+def _amounts(raw: str, locale: str, quantity: Optional[int], opening: Opening, taken: List[Tuple[int, int]]) -> None:
+    """The unit price (and the count a rate gives) from the amounts of the message."""
+    found = []
+    for match in _AMOUNT.finditer(raw):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        money = bool(match.group("before") or match.group("after"))
+        before, after = raw[max(0, match.start() - 40):match.start()], raw[match.end():match.end() + 40]
+        if not money and re.match(r"\s*[a-zà-ÿ]", after, re.IGNORECASE) and not (
+                _EACH.match(after) or _TOTAL_AFTER.match(after) or _RATE_AFTER.match(after)
+                or _YEARLY_AFTER.match(after)):
+            continue  # "pour 2 nuits", "for 3 designers": a count
+        if not money and not (_EACH.match(after) or _TOTAL_AFTER.match(after) or _RATE_AFTER.match(after)
+                              or _YEARLY_AFTER.match(after) or _UNIT_BEFORE.search(before)
+                              or _TOTAL_BEFORE.search(before) or re.search(r"\b(?:at|for|à|pour|price|prix|"
+                                                                           r"cost|co[uû]te?)\s*$", before, re.I)):
+            continue
+        try:
+            value = parse_amount(match.group("number"), locale=locale)
+        except AmountError:
+            try:
+                value = parse_amount(match.group("number"), locale="en_CA" if locale != "en_CA" else "fr_CA")
+            except AmountError:
+                continue
+        found.append((value, before, after))
+    if not found:
+        return
+    if len(found) > 1:
+        # Two prices ("$89.99 each, about $270 in all"): the one said per unit wins; else ask.
+        per_unit = [f for f in found if _EACH.match(f[2]) or _UNIT_BEFORE.search(f[1]) or _RATE_AFTER.match(f[2])]
+        if len(per_unit) != 1:
+            opening.unsure["unit_price"] = "several amounts"
+            return
+        found = per_unit
+    value, before, after = found[0]
+    rate = _RATE_AFTER.match(after)
+    if rate:
+        daily = re.search(r"day|jour|j\b", rate.group(0), re.IGNORECASE)
+        count = (_DAY_COUNT if daily else _HOURS).search(raw)
+        if count:
+            opening.values["quantity"] = int(count.group(1))
+        opening.values["unit_price"] = _money(value)
+        return
+    if _EACH.match(after) or _UNIT_BEFORE.search(before) or _YEARLY_AFTER.match(after):
+        opening.values["unit_price"] = _money(value)
+        return
+    total = _TOTAL_AFTER.match(after) or _TOTAL_BEFORE.search(before)
+    if quantity in (None, 1):
+        opening.values["unit_price"] = _money(value)
+        if total and quantity is None:
+            opening.values["quantity"] = 1
+        return
+    if total:
+        unit = (value / quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if unit * quantity == value:
+            opening.values["unit_price"] = _money(unit)
+        else:
+            opening.unsure["unit_price"] = "a total that does not divide evenly"
+        return
+    if re.search(r"(?:\bat|@|à)\s*$", before, re.IGNORECASE):
+        opening.values["unit_price"] = _money(value)
+        return
+    opening.unsure["unit_price"] = "each or in all"
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+# -- supplier --------------------------------------------------------------------------------------
+
+def _supplier(raw: str) -> Optional[str]:
+    for start in _SUPPLIER_START.finditer(raw):
+        rest = raw[start.end():]
+        stop = _SUPPLIER_STOP.search(rest)
+        name = rest[: stop.start()] if stop else rest
+        name = name.strip(" '\"")
+        words = name.split()
+        if not words or len(words) > 5 or name.casefold() in _NOT_SUPPLIERS:
+            continue
+        if words[0].casefold() in _NOT_SUPPLIERS and not words[0][:1].isupper():
+            continue
+        if province_of_place(name) or re.fullmatch(r"[\d\W]+", name):
+            continue
+        return name
+    return None
+
+
+# -- item ------------------------------------------------------------------------------------------
+
+_WANT = re.compile(
+    r"(?:\b(?:(?:need|want|like|have) to (?:order|buy|purchase|get|renew|book|hire|pay for|subscribe to)|"
+    r"register (?:\w+ )?(?:\d+ |\w+ )?(?:people|analysts|staff|employees|colleagues|of us|us|me|myself)? ?for|"
+    r"(?:need|want|order|buy|purchase|renew|hire|book|subscribe to|buying|getting|ordering|purchasing|renewing)|"
+    r"i'?d like|can i get|could i get|requesting:?|request for|"
+    r"il me faut|il me faudrait|il nous faut|il nous faudrait|il faut|faut que je commande|"
+    r"(?:je |on |nous )?(?:veux|voudrais|voudrions|aimerais|aimerions|dois|devons) (?:commander|acheter|renouveler|"
+    r"réserver|embaucher|inscrire \w+ (?:\w+ )?à)|commander|acheter|renouveler|j'ach[eè]te|je commande|"
+    r"commande de|achat de|achat :|achat urgent :|inscription à|inscrire \w+ (?:\w+ )?à)\s+|"
+    r"\bbesoin d'|\bbesoin de\s+|^(?:(?:hi|hello|bonjour|salut|allo)[,!.]?\s+)?(?=(?:a|an|one|un|une)\s))",
+    re.IGNORECASE)
+_ITEM_STOP = re.compile(
+    r"\s*(?:[,;.!?()\[\]:]|\s-\s|\$|\d+(?:[.,]\d+)?\s?\$|\bto\s+(?!(?:hdmi|usb|vga|dvi|ethernet|lightning|"
+    r"displayport)\b)|\b(?:from|at|for|through|via|on|chez|pour|à|au|"
+    r"aupr[eè]s|charged?|to be|delivered|livr[ée]e?s?|please|thanks|merci|asap|cost|costs|it's|its|which|that|"
+    r"qui|dans)\b)", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:(?:a|an|the|some|our|my|new|another|un|une|des|du|de la|le|la|les|notre|nos|"
+                      r"mon|ma|mes|nouveau|nouvelle|\d{1,4}|[a-z]+'s)\s+|[dl]')+", re.IGNORECASE)
+
+
+# Words for "something" that name no item: the item question is asked.
+_VAGUE_ITEMS = {"stuff", "some stuff", "things", "thing", "items", "item", "a few things", "supplies", "something",
+                "trucs", "des trucs", "choses", "des choses", "articles", "quelque chose", "it", "them", "ca", "cela"}
+
+
+_SINGULAR = re.compile(r"^(?:a|an|one|un|une|a single|a new|une nouvelle|un nouveau)\s+(?!(?:few|couple|pair|dozen|"
+                       r"bunch|lot|box|pack|set|case|douzaine|paire|boîte|boite|paquet|lot|ensemble)\b)", re.IGNORECASE)
+
+
+def _item(raw: str) -> Tuple[Optional[str], bool]:
+    """What is bought, after "I need to order", "il me faut", ...: the words up to the supplier,
+    the price or the reason, and whether it was said as one ("a webcam"). (None, False) when the
+    message has no such phrase."""
+    for want in _WANT.finditer(raw):
+        rest = raw[want.end():]
+        stop = _ITEM_STOP.search(rest)
+        phrase = (rest[: stop.start()] if stop else rest).strip()
+        phrase = re.sub(r"(?i)^(?:r[ée]server|acheter|commander|renouveler|order|buy|get|book|purchase)\s+", "", phrase)
+        singular = bool(_SINGULAR.match(phrase))
+        phrase = _LEADING.sub("", phrase).strip()
+        phrase = re.sub(r"(?i)(?:\s+(?:de|du|des|of|à|at|for|pour|d'))+$", "", phrase).strip()
+        if re.match(r"(?i)(?:to|a purchase|an order|something|un achat|quelque chose|acheter|commander)\b", phrase):
+            continue
+        if answers.folded(phrase) in _VAGUE_ITEMS:
+            continue
+        words = phrase.split()
+        if 1 <= len(words) <= 8 and any(ch.isalpha() for ch in phrase):
+            return phrase, singular
+    return None, False

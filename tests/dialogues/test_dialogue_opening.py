@@ -1,0 +1,118 @@
+"""dialogues/opening.py: what a first message says, read the way staff write it (issue 16's
+examples; the benchmark's corpus, bench/first_messages.yml, is held out of these)."""
+from __future__ import annotations
+
+import pytest
+
+from dialogues.opening import read_opening
+from dialogues.places import province_of_place
+from policies import load_policy
+from policies.loader import policy_path
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(policy_path())
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("I need to order 3 Logitech C920 webcams from Best Buy at $89.99 each for the Digital Service team "
+     "(cost centre 100200), delivered to our Ottawa office", "en",
+     {"cost_centre": "100200", "province": "ON", "unit_price": "89.99", "supplier": "Best Buy",
+      "item": "Logitech C920 webcams"}),
+    ("i need 3 boxes of printer paper from walmart at 49.97 each", "en",
+     {"unit_price": "49.97", "supplier": "walmart", "item": "boxes of printer paper"}),
+    ("Can you set up an order for 6 ergonomic chairs from Staples Business Depot, unit price $420, charge 100300?",
+     "en", {"cost_centre": "100300", "unit_price": "420.00", "supplier": "Staples Business Depot"}),
+    ("Achat : 12 cahiers, Bureau en Gros, 6,49 $ chacun, centre de coûts 100200", "fr",
+     {"cost_centre": "100200", "unit_price": "6.49", "item": "cahiers"}),
+    ("Il me faut un tableau de liège pour le bureau, 85 $ chez Staples, centre de coûts 100300", "fr",
+     {"cost_centre": "100300", "unit_price": "85.00", "supplier": "Staples", "item": "tableau de liège",
+      "quantity": 1}),
+    ("Good morning. I need to renew our team's Miro subscription, it's 1,200 a year", "en",
+     {"unit_price": "1200.00", "item": "Miro subscription"}),
+    ("a plain-language editor to review our FAQ page, 10 hours at $95/hour", "en",
+     {"quantity": 10, "unit_price": "95.00", "item": "plain-language editor"}),
+    ("trois chaises de bureau chez Bureau en Gros pour l'équipe BDM, 240 $ chacune, livrées à Gatineau", "fr",
+     {"cost_centre": "100300", "province": "QC", "unit_price": "240.00", "quantity": 3,
+      "supplier": "Bureau en Gros"}),
+])
+def test_the_facts_of_an_opening_message(policy, text, language, expected):
+    assert read_opening(text, policy, language).values == expected
+
+
+def test_a_total_with_no_count_is_one_unit_at_that_price(policy):
+    opening = read_opening("need a box of sticky notes and some sharpies from grand & toy, maybe $40 total", policy)
+    assert opening.values["unit_price"] == "40.00" and opening.values["quantity"] == 1
+    assert opening.values["supplier"] == "grand & toy"
+
+
+def test_a_flat_fee_is_one_unit(policy):
+    opening = read_opening("I'd like to hire a freelance accessibility auditor for a 2-day review of our app, "
+                           "$1,800 flat fee", policy)
+    assert opening.values["unit_price"] == "1800.00" and opening.values["quantity"] == 1
+
+
+def test_a_total_for_several_that_divides_evenly_gives_the_unit_price(policy):
+    assert read_opening("4 monitor arms, $500 total", policy).values["unit_price"] == "125.00"
+
+
+@pytest.mark.parametrize("text, why", [
+    ("5 ergonomic keyboards, $650", "each or in all"),
+    ("3 headsets, $100 in total", "a total that does not divide evenly"),
+    ("2 chairs at $300 each, about $650 with everything", None),  # the one said per unit wins
+])
+def test_a_reading_that_could_go_two_ways_is_left_to_the_question(policy, text, why):
+    opening = read_opening(text, policy)
+    if why is None:
+        assert opening.values["unit_price"] == "300.00"
+    else:
+        assert "unit_price" not in opening.values and opening.unsure["unit_price"] == why
+
+
+@pytest.mark.parametrize("text, count", [
+    ("a dozen whiteboard markers", 12), ("two dozen pens", 24), ("une douzaine de crayons", 12),
+    ("a couple of USB hubs", 2), ("headset x 2", 2), ("cinq agrafeuses", 5),
+])
+def test_counts_in_words(policy, text, count):
+    assert read_opening(text, policy).values["quantity"] == count
+
+
+def test_a_team_name_or_its_initials_names_the_cost_centre(policy):
+    assert read_opening("for the Digital Service team", policy).values["cost_centre"] == "100200"
+    assert read_opening("pour Modernisation du versement des prestations", policy, "fr").values["cost_centre"] \
+        == "100300"
+    assert read_opening("charge it to BDM", policy).values["cost_centre"] == "100300"
+    # A number that is not one of the pack's cost centres is not taken for one.
+    assert "cost_centre" not in read_opening("order 999999 please", policy).values
+
+
+@pytest.mark.parametrize("text, code", [
+    ("delivered to our Ottawa office", "ON"), ("livré à Moncton", "NB"), ("in Quebec City", "QC"),
+    ("St. John's", "NL"), ("from Best Buy", None),
+])
+def test_places(text, code):
+    assert province_of_place(text) == code
+
+
+def test_nothing_said_reads_nothing(policy):
+    for text in ("", "hi", "I need to buy something", "bonjour"):
+        assert read_opening(text, policy).values == {}
+
+
+@pytest.mark.parametrize("text", ["buy stuff", "I want to order some things", "je veux acheter des trucs"])
+def test_a_word_for_something_is_no_item(policy, text):
+    assert "item" not in read_opening(text, policy).values
+
+
+@pytest.mark.parametrize("text, quantity", [
+    ("I need to order a webcam from Best Buy, $89.99", 1), ("il me faut un casque d'écoute, 59 $", 1),
+    ("I need to order a box of pens", None), ("I need to order 2 webcams", None),
+])
+def test_a_thing_said_as_one_is_one(policy, text, quantity):
+    assert read_opening(text, policy).values.get("quantity") == quantity
+
+
+def test_a_day_rate_and_a_number_of_days(policy):
+    opening = read_opening("Need a consultant for 3 days to review our service blueprint, $1,200/day", policy)
+    assert opening.values["quantity"] == 3 and opening.values["unit_price"] == "1200.00"
