@@ -80,34 +80,23 @@ NOT_STARTED_REPLIES = {
 }
 BLOCK_REPLIES = ("utter_blocked_ask_again", "utter_blocked", "utter_request_stopped")
 
-# Answers when the message stated nothing for the question (per language where it is typed).
-DEFAULTS: Dict[str, Dict[str, str]] = {
-    "item": {"en": "a box of pens", "fr": "une boîte de stylos"},
-    "category": {"en": "office_supplies", "fr": "office_supplies"},
-    "cost_centre": {"en": "100200", "fr": "100200"},
-    "supplier": {"en": "Staples", "fr": "Bureau en Gros"},
-    "quantity": {"en": "1", "fr": "1"},
-    "unit_price": {"en": "25", "fr": "25"},
-    "province": {"en": "ON", "fr": "ON"},
-    "needed_by": {"en": "2026-12-15", "fr": "2026-12-15"},
-    "justification": {"en": "The team needs it for its day-to-day work.",
-                      "fr": "L'équipe en a besoin pour son travail quotidien."},
-    "data_classification": {"en": "unclassified", "fr": "unclassified"},
-    "payment_method": {"en": "acquisition_card", "fr": "acquisition_card"},
-    "payment_reason": {"en": "The supplier takes no other payment.",
-                       "fr": "Le fournisseur n'accepte aucun autre paiement."},
-    "supplier_former_public_servant": {"en": "no", "fr": "no"},
-    "supplier_indigenous": {"en": "not sure", "fr": "not sure"},
-    "attest_standalone": {"en": "yes", "fr": "yes"},
-    "attest_no_internal_capacity": {"en": "yes", "fr": "yes"},
-    "ip_agreement": {"en": "yes", "fr": "yes"},
-    "fixed_price": {"en": "yes", "fr": "yes"},
-    "remote_only": {"en": "yes", "fr": "yes"},
-    "licence": {"en": "MIT", "fr": "MIT"},
-    "repository": {"en": "https://github.com/cds-snc/platform-forms-client",
-                   "fr": "https://github.com/cds-snc/platform-forms-client"},
-    "acceptance_criteria": {"en": "The fix is merged upstream and the project's tests pass.",
-                            "fr": "La correction est fusionnée dans le projet et ses tests passent."},
+# Answers when the message stated nothing for the question; FRENCH_DEFAULTS where French is typed.
+DEFAULTS: Dict[str, str] = {
+    "item": "a box of pens", "category": "office_supplies", "cost_centre": "100200", "supplier": "Staples",
+    "quantity": "1", "unit_price": "25", "province": "ON", "needed_by": "2026-12-15",
+    "justification": "The team needs it for its day-to-day work.",
+    "data_classification": "unclassified", "payment_method": "acquisition_card",
+    "payment_reason": "The supplier takes no other payment.",
+    "supplier_former_public_servant": "no", "supplier_indigenous": "not sure", "attest_standalone": "yes",
+    "attest_no_internal_capacity": "yes", "ip_agreement": "yes", "fixed_price": "yes", "remote_only": "yes",
+    "licence": "MIT", "repository": "https://github.com/cds-snc/platform-forms-client",
+    "acceptance_criteria": "The fix is merged upstream and the project's tests pass.",
+}
+FRENCH_DEFAULTS: Dict[str, str] = {
+    "item": "une boîte de stylos", "supplier": "Bureau en Gros",
+    "justification": "L'équipe en a besoin pour son travail quotidien.",
+    "payment_reason": "Le fournisseur n'accepte aucun autre paiement.",
+    "acceptance_criteria": "La correction est fusionnée dans le projet et ses tests passent.",
 }
 
 
@@ -559,7 +548,7 @@ def answer_for(entry: Entry, slot: str, buttons: Sequence[Tuple[str, str]],
                missing_categories: Collection[str] = PENDING_CATEGORIES) -> Reply:
     text = stated_answer(entry, slot, missing_categories)
     if text is None:
-        text = DEFAULTS.get(slot, {}).get(entry.language) or "yes"
+        text = (FRENCH_DEFAULTS.get(slot) if entry.language == "fr" else None) or DEFAULTS.get(slot) or "yes"
     return reply_with(text, buttons)
 
 

@@ -3,7 +3,6 @@ named as the dialogue names its answers, and held out from the training data. No
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -12,12 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.first_message import PENDING_CATEGORIES, TOTAL, answer_names, load_corpus
+from policies import load_policy
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from bench.first_message import PENDING_CATEGORIES, TOTAL, answer_names, load_corpus  # noqa: E402
-from policies import load_policy  # noqa: E402
-
 TRAINING_DATA = ROOT / "dialogues" / "project" / "data"
 ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 

@@ -2,13 +2,7 @@
 kept, a purchase started or not, what each turn of a tracker says. Hand-made cases; no process."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from bench.first_message import (  # noqa: E402
+from bench.first_message import (
     Entry,
     Turn,
     answer_for,
