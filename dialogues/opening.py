@@ -112,6 +112,9 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
     supplier = _supplier(raw)
     if supplier:
         opening.values["supplier"] = supplier
+    why = _justification(raw)
+    if why:
+        opening.values["justification"] = why
     item, singular = _item(raw)
     if item:
         opening.values["item"] = item
@@ -327,3 +330,24 @@ def _item(raw: str) -> Tuple[Optional[str], bool]:
         if 1 <= len(words) <= 8 and any(ch.isalpha() for ch in phrase):
             return phrase, singular
     return None, False
+
+
+# -- why -------------------------------------------------------------------------------------------
+
+_BECAUSE = re.compile(r"\b(?:because|since|as|so that|parce que|parce qu'|puisque|afin que|afin de|car)\s+(?P<why>.+)$",
+                      re.IGNORECASE)
+MIN_REASON_WORDS = 3
+
+
+def _justification(raw: str) -> Optional[str]:
+    """The reason, when the message gives one after "because" / "parce que": the words to the end
+    of its sentence, kept as typed (the approver reads them). A reason of under three words ("as
+    usual") is no reason."""
+    match = _BECAUSE.search(raw)
+    if not match:
+        return None
+    why = re.split(r"(?<=[.!?])\s+|\s*[;(]\s*|,?\s+(?:cc|centre de co[uû]ts|cost cent(?:re|er))\b",
+                   match.group("why"), maxsplit=1, flags=re.IGNORECASE)[0].strip(" .!?,")
+    if len(why.split()) < MIN_REASON_WORDS or re.match(r"(?i)(?:soon as|well|usual|of)\b", why):
+        return None
+    return why

@@ -116,3 +116,14 @@ def test_a_thing_said_as_one_is_one(policy, text, quantity):
 def test_a_day_rate_and_a_number_of_days(policy):
     opening = read_opening("Need a consultant for 3 days to review our service blueprint, $1,200/day", policy)
     assert opening.values["quantity"] == 3 and opening.values["unit_price"] == "1200.00"
+
+
+@pytest.mark.parametrize("text, why", [
+    ("need pens asap because we ran out of them", "we ran out of them"),
+    ("Achat de 10 clés USB à 14,99 $ parce que les sessions en région n'ont pas accès au réseau",
+     "les sessions en région n'ont pas accès au réseau"),
+    ("a book from Indigo because the team is moving to pandas. CC 100300", "the team is moving to pandas"),
+    ("I need it as soon as possible", None), ("a webcam as usual", None), ("3 chairs since ours broke", None),
+])
+def test_the_reason_after_because_is_the_justification(policy, text, why):
+    assert read_opening(text, policy).values.get("justification") == why
