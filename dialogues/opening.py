@@ -58,7 +58,7 @@ _YEARLY_AFTER = re.compile(r"^\s*(?:a year|per year|/\s?(?:yr|year|an)\b|annuall
 _COUNT_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50, "hundred": 100,
-    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six ": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
     "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "cinquante": 50, "cent": 100,
 }
 _DOZEN = re.compile(r"\b(?:(?P<n>\w+)\s+)?(?:dozens?|douzaines?)\b", re.IGNORECASE)
@@ -104,9 +104,9 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
     province = _province(raw, policy)
     if province:
         opening.values["province"] = province
-    quantity = _quantity(raw, spans_taken)
-    _amounts(raw, locale, quantity if quantity is not None else _digit_count(raw, spans_taken), opening,
-             spans_taken)
+    quantity = _quantity(raw)
+    digit_count = _digit_count(raw, spans_taken)
+    _amounts(raw, locale, quantity if quantity is not None else digit_count, opening, spans_taken)
     if "quantity" not in opening.values and quantity is not None:
         opening.values["quantity"] = quantity
     supplier = _supplier(raw)
@@ -118,8 +118,7 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
     item, singular = _item(raw)
     if item:
         opening.values["item"] = item
-        if singular and "quantity" not in opening.values and quantity is None \
-                and _digit_count(raw, spans_taken) is None:
+        if singular and "quantity" not in opening.values and quantity is None and digit_count is None:
             opening.values["quantity"] = 1  # "a webcam", "un cours": one
     return opening
 
@@ -159,7 +158,7 @@ def _province(raw: str, policy: LoadedPolicy) -> Optional[str]:
 
 # -- quantity and amounts --------------------------------------------------------------------------
 
-def _quantity(raw: str, taken: List[Tuple[int, int]]) -> Optional[int]:
+def _quantity(raw: str) -> Optional[int]:
     """A count the entities may have missed: "a dozen", "x 2", "a couple of", a number word
     before a noun. None when the message gives no count in words (a digit count is the NLU's)."""
     dozen = _DOZEN.search(raw)
@@ -199,14 +198,12 @@ def _amounts(raw: str, locale: str, quantity: Optional[int], opening: Opening, t
             continue
         money = bool(match.group("before") or match.group("after"))
         before, after = raw[max(0, match.start() - 40):match.start()], raw[match.end():match.end() + 40]
-        if not money and re.match(r"\s*[a-zà-ÿ]", after, re.IGNORECASE) and not (
-                _EACH.match(after) or _TOTAL_AFTER.match(after) or _RATE_AFTER.match(after)
-                or _YEARLY_AFTER.match(after)):
+        priced_after = bool(_EACH.match(after) or _TOTAL_AFTER.match(after) or _RATE_AFTER.match(after)
+                            or _YEARLY_AFTER.match(after))
+        if not money and not priced_after and re.match(r"\s*[a-zà-ÿ]", after, re.IGNORECASE):
             continue  # "pour 2 nuits", "for 3 designers": a count
-        if not money and not (_EACH.match(after) or _TOTAL_AFTER.match(after) or _RATE_AFTER.match(after)
-                              or _YEARLY_AFTER.match(after) or _UNIT_BEFORE.search(before)
-                              or _TOTAL_BEFORE.search(before) or re.search(r"\b(?:at|for|à|pour|price|prix|"
-                                                                           r"cost|co[uû]te?)\s*$", before, re.I)):
+        if not money and not (priced_after or _UNIT_BEFORE.search(before) or _TOTAL_BEFORE.search(before)
+                              or re.search(r"\b(?:at|for|à|pour|price|prix|cost|co[uû]te?)\s*$", before, re.I)):
             continue
         try:
             value = parse_amount(match.group("number"), locale=locale)

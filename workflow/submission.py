@@ -30,7 +30,7 @@ class Submitted:
     request: PurchaseRequest
     evaluation: Evaluation
     request_id: int
-    reference: str
+    reference: Optional[str]  # storage's, "MB-000042"
     status: str
     revision: int
     # Each answer a revision changed: {field: [old, new]}; empty for a new request.
@@ -68,7 +68,7 @@ def submit(session: Session, policy: LoadedPolicy, data: Mapping[str, Any], on: 
         stored = record(session, policy, request, evaluation, team_id=team_id)
     still_approved = stored.status == storage.Status.APPROVED.value
     return Submitted(request=request, evaluation=evaluation, request_id=stored.id,
-                     reference=stored.reference or f"MB-{stored.id:06d}",
+                     reference=stored.reference,
                      status=stored.status, revision=stored.revision, changes=changes,
                      still_approved=still_approved, tell=_waiting_approvers(stored))
 

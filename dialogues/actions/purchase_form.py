@@ -75,7 +75,7 @@ class ValidatePurchaseForm(FormValidationAction):
         draft, stale = draft_of(tracker, overrides={slot: value for slot, value in events.items()}, skip=tuple(new))
         for slot in stale:  # stored unread while the checks were down; ask again
             events[slot] = None
-        already_read = self._opening(new, requested, intent, message, draft) if requested is None else {}
+        already_read = self._opening(new, intent, message, draft) if requested is None else {}
         for slot in ANSWER_SLOTS:
             if slot not in new:
                 continue
@@ -116,8 +116,7 @@ class ValidatePurchaseForm(FormValidationAction):
         return [SlotSet(slot, value) for slot, value in events.items()]
 
     @staticmethod
-    def _opening(new: Dict[str, Any], requested: Optional[str], intent: Optional[str], message: str,
-                 draft) -> Dict[str, Any]:
+    def _opening(new: Dict[str, Any], intent: Optional[str], message: str, draft) -> Dict[str, Any]:
         """The message that starts the form, read for what its entities missed (dialogues/opening.py):
         each fact it reads fills an answer no entity gave (a longer supplier name replaces a piece
         of it), and decides the price and the count; an amount it cannot tell the meaning of is
