@@ -18,21 +18,26 @@ export UV_LINK_MODE := copy
 # (this machine kind sets it) nothing is ever cached otherwise, and every Rasa process compiled
 # about 7,000 modules again on start: importing Rasa took 27 s instead of 10 s.
 export UV_COMPILE_BYTECODE := 1
+# And the project's own modules and pytest's rewritten test files are cached in __pycache__ too
+# (an empty value is unset): otherwise every test process, CLI run and Rasa process compiled them
+# again, about 9 s per test process.
+export PYTHONDONTWRITEBYTECODE :=
 # Rasa sends usage data and error reports to its servers unless told not to.
 export RASA_TELEMETRY_ENABLED := false
 # Python 3.10 comes from the machine when it has one (pyenv here); uv fetches it otherwise.
 export UV_PYTHON_PREFERENCE := system
 
-# Test processes: each runs whole test files (--dist loadfile), so a file's shared Rasa or Slack
-# product starts once per process. Three on the project's 2-core machine: many tests wait on Rasa
+# Test processes: each runs whole groups of tests (--dist loadgroup): a file, or every file that
+# shares one running Rasa or Slack product, which then starts once per run (tests/conftest.py).
+# Three on the project's 2-core machine: many tests wait on Rasa
 # and the stand-in rather than compute: pytest took 6 min 5 s with three, 7 min 36 s with two
 # (5 min 44 s with four; bench/README.md).
 TEST_WORKERS ?= 3
 # Whole files per process, longest first (tests/conftest.py orders them by tests/file_seconds.json;
 # xdist would otherwise reorder them by their number of tests).
-PYTEST_PARALLEL = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST_PARALLEL = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
-.PHONY: help setup run examples lint test test-clock test-seconds nlu-eval model bench first-message-bench check-policies services browser clean
+.PHONY: help setup run examples lint test collect test-clock test-seconds nlu-eval model bench first-message-bench check-policies services browser clean
 
 help:
 	@echo "make run       set up, then start the whole product (stand-in Slack, bot, Rasa) and print"
@@ -96,11 +101,17 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	@if [ -x $(BIN)/lint-imports ]; then $(BIN)/lint-imports; fi
 
-# The checks, the services and the model side by side (training uses one core, mypy the other;
-# about 20 s saved on a fresh clone), each one's output kept together; then the tests.
+# The checks, the services, the model and one collection of the tests side by side (training uses
+# one core, mypy and the collection the other; about 20 s saved on a fresh clone), each one's
+# output kept together; then the tests, whose processes find the test files already rewritten.
 test: $(STAMP)
-	@$(MAKE) --no-print-directory --output-sync=target -j 4 lint services browser model
+	@$(MAKE) --no-print-directory --output-sync=target -j 4 lint services browser model collect
 	$(PYTEST_PARALLEL)
+
+# pytest's assertion rewriting of every test file (and the project's bytecode), cached in
+# __pycache__ once rather than in each test process.
+collect: $(STAMP)
+	@out=$$($(BIN)/pytest --collect-only -q -p no:cacheprovider 2>&1) || { echo "$$out" | tail -40; exit 1; }
 
 # The tests whose results could depend on the hour (marker clock, tests/conftest.py), run with the
 # clock at the two hours where the UTC date and the pack's date differ: 01:30 UTC (still

@@ -6,6 +6,7 @@ PolicyError, and the caller keeps whatever policy it had before.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import logging
 import os
@@ -80,6 +81,14 @@ def load_policy(path: os.PathLike | str | None = None) -> LoadedPolicy:
 
 
 def parse_policy(raw: bytes, file: str) -> LoadedPolicy:
+    """The policy in `raw`; the same bytes of the same file are parsed once per process (half a
+    second of YAML each time: tests, the CLI and the processes load the same pack again and
+    again). The result is shared, so its models refuse changes (schema.Strict)."""
+    return _parse_policy(raw, file)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_policy(raw: bytes, file: str) -> LoadedPolicy:
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -108,6 +108,7 @@ class Source(LocalText):
 class Strict(BaseModel):
     class Config:
         extra = Extra.forbid
+        allow_mutation = False  # a loaded policy is shared (loader.parse_policy): nobody edits it
         allow_population_by_field_name = True
         anystr_strip_whitespace = True
 

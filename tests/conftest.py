@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -118,11 +119,116 @@ def migrated_postgres_template(postgres_admin_engine):
         yield name
 
 
+# What a test could change in a database besides its rows: tables, columns, indexes, constraints,
+# triggers, functions and privileges. A database whose fingerprint is the template's is emptied
+# and used again; any other is dropped.
+_FINGERPRINT = """
+SELECT md5(string_agg(part, '|' ORDER BY part)) FROM (
+  SELECT 'c:' || c.relname || ':' || c.relkind::text || ':' || coalesce(c.relacl::text, '') AS part
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  UNION ALL SELECT 'a:' || a.attrelid::regclass::text || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod)
+                   || ':' || a.attnotnull || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL SELECT 'k:' || conrelid::regclass::text || ':' || pg_get_constraintdef(oid) FROM pg_constraint
+   WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT 't:' || tgrelid::regclass::text || ':' || tgname || ':' || tgenabled::text FROM pg_trigger
+   WHERE NOT tgisinternal
+  UNION ALL SELECT 'f:' || proname || ':' || md5(prosrc) || ':' || coalesce(proacl::text, '') FROM pg_proc
+   WHERE pronamespace = 'public'::regnamespace
+  UNION ALL SELECT 'n:' || nspname || ':' || coalesce(nspacl::text, '') FROM pg_namespace
+  UNION ALL SELECT 'd:' || coalesce(defaclacl::text, '') FROM pg_default_acl
+  UNION ALL SELECT 'db:' || coalesce(datacl::text, '') || ':' || coalesce(array_to_string(setconfig, ','), '')
+    FROM pg_database LEFT JOIN pg_db_role_setting ON setdatabase = pg_database.oid
+   WHERE datname = current_database()
+  UNION ALL SELECT 'v:' || version_num FROM alembic_version
+) parts
+"""
+
+
+class _PostgresPool:
+    """Migrated databases of this test process, each emptied and used again by the next test
+    rather than dropped: DROP DATABASE makes PostgreSQL checkpoint, and creating and dropping one
+    per test cost about 0.2 s of each test and a minute and a half of the server's CPU per run."""
+
+    def __init__(self, admin_engine, template: str):
+        self.admin_engine, self.template, self.free = admin_engine, template, []
+        engine = create_engine(_postgres_url(template), future=True, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                self.fingerprint = connection.exec_driver_sql(_FINGERPRINT).scalar()
+                tables = [row[0] for row in connection.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+                # Rows the migrations put there (the audit chain's head), put back after emptying.
+                self.seed = {table: connection.exec_driver_sql(f'SELECT * FROM "{table}"').mappings().all()
+                             for table in tables}
+        finally:
+            engine.dispose()
+        self.tables = tables
+
+    def take(self) -> str:
+        if self.free:
+            return self.free.pop()
+        name = f"microbuy_test_{uuid.uuid4().hex[:16]}"
+        with self.admin_engine.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def give_back(self, name: str) -> None:
+        try:
+            if self._emptied(name):
+                self.free.append(name)
+                return
+        except Exception:  # anything odd: the database is dropped, never reused
+            pass
+        self.drop(name)
+
+    def _emptied(self, name: str) -> bool:
+        with self.admin_engine.connect() as connection:  # a test that failed may leave connections open
+            connection.exec_driver_sql(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+                "AND pid <> pg_backend_pid()")
+        engine = create_engine(_postgres_url(name), future=True, poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                if connection.exec_driver_sql(_FINGERPRINT).scalar() != self.fingerprint:
+                    return False
+                # The audit log refuses TRUNCATE by trigger; as replication, triggers do not fire.
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                listed = ", ".join(f'"{table}"' for table in self.tables)
+                connection.exec_driver_sql(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
+                for table, rows in self.seed.items():
+                    for row in rows:
+                        columns = ", ".join(f'"{column}"' for column in row)
+                        values = ", ".join(f"%({column})s" for column in row)
+                        connection.exec_driver_sql(f'INSERT INTO "{table}" ({columns}) VALUES ({values})', dict(row))
+            return True
+        finally:
+            engine.dispose()
+
+    def drop(self, name: str) -> None:
+        with self.admin_engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_pool(postgres_admin_engine, migrated_postgres_template):
+    pool = _PostgresPool(postgres_admin_engine, migrated_postgres_template)
+    yield pool
+    while pool.free:
+        pool.drop(pool.free.pop())
+
+
 @pytest.fixture
-def postgres_url(postgres_admin_engine, migrated_postgres_template) -> str:
-    """A migrated PostgreSQL database of the test's own."""
-    with _postgres_database(postgres_admin_engine, template=migrated_postgres_template) as name:
+def postgres_url(postgres_pool) -> str:
+    """A migrated PostgreSQL database of the test's own: empty, as the template is."""
+    name = postgres_pool.take()
+    try:
         yield _postgres_url(name)
+    finally:
+        postgres_pool.give_back(name)
 
 
 BACKENDS = [
@@ -170,21 +276,41 @@ CLOCK_SENSITIVE = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (xdist/remote.py)
 def pytest_collection_modifyitems(config, items) -> None:
     root = Path(str(config.rootpath))
     for item in items:
         where = Path(str(item.path)).relative_to(root).as_posix()
         if where.startswith(CLOCK_SENSITIVE):
             item.add_marker(pytest.mark.clock)
-    _longest_files_first(items)
+        item.add_marker(pytest.mark.xdist_group(_group_of(item, where)))
+    _longest_groups_first(items)
 
 
-# The longest test files first. pytest-xdist hands each process whole files (--dist loadfile) in
-# collection order when told not to reorder them (--no-loadscope-reorder, the Makefile): with the
-# slow files (those that start Rasa, the bot, `microbuy up`) first and the quick ones filling in
-# at the end, the processes finish together instead of two waiting on one long file at the end.
-# tests/file_seconds.json holds each file's seconds from a recent run (`make test-seconds`); a
-# file not in it counts as quick.
+# pytest-xdist hands each test process whole groups (--dist loadgroup, the Makefile). A group is
+# a test file, except that every test using one of these session fixtures, which start Rasa, the
+# action server and the bot (10 to 20 s of CPU each), goes to one process: each starts once per
+# run instead of once in each process. The same for the files that import Rasa's NLU components
+# in the test process (TensorFlow: 8 s).
+RUNNING_PRODUCTS = {"slack", "stack", "sqlite_stack", "product"}
+RASA_IN_PROCESS = {"tests/dialogues/test_dialogue_nlu_detours.py", "tests/dialogues/test_dialogue_nlu_facts.py",
+                   "tests/dialogues/test_rasa_speedups.py"}
+
+
+def _group_of(item, where: str) -> str:
+    definitions = item._fixtureinfo.name2fixturedefs
+    for name in sorted(RUNNING_PRODUCTS.intersection(item.fixturenames)):
+        fixture = definitions[name][-1]
+        if fixture.scope == "session":
+            return f"{fixture.baseid or 'tests'}:{name}"
+    return "rasa-in-process" if where in RASA_IN_PROCESS else where
+
+
+# The longest groups first, in collection order otherwise (--no-loadscope-reorder: xdist would
+# reorder them by their number of tests): with the slow ones (those that start Rasa, the bot,
+# `microbuy up`) first and the quick ones filling in at the end, the processes finish together
+# instead of two waiting on one long group at the end. tests/file_seconds.json holds each file's
+# seconds from a recent run (`make test-seconds`); a file not in it counts as quick.
 FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
 
 
@@ -192,15 +318,21 @@ def _file_of(item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
-def _longest_files_first(items) -> None:
+def _group_name(item) -> str:
+    return next(item.iter_markers("xdist_group")).args[0]
+
+
+def _longest_groups_first(items) -> None:
     try:
         seconds = json.loads(FILE_SECONDS.read_text())
     except (OSError, ValueError):
         return
-    first = {}
+    first, files = {}, {}
     for index, item in enumerate(items):
-        first.setdefault(_file_of(item), index)
-    items[:] = sorted(items, key=lambda item: (-float(seconds.get(_file_of(item), 0)), first[_file_of(item)]))
+        first.setdefault(_group_name(item), index)
+        files.setdefault(_group_name(item), set()).add(_file_of(item))
+    spent = {group: sum(float(seconds.get(file, 0)) for file in names) for group, names in files.items()}
+    items[:] = sorted(items, key=lambda item: (-spent[_group_name(item)], first[_group_name(item)]))
 
 
 def pytest_addoption(parser) -> None:

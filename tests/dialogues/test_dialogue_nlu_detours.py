@@ -12,7 +12,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from dialogues import PROJECT
-from dialogues.rasa_plugins.nlu_detours import DetourCheck, mentions, words
+
+# dialogues.rasa_plugins.nlu_detours brings TensorFlow (8 s): imported by the tests that use it,
+# not when pytest collects this file in every test process.
 
 DATA = PROJECT / "data"
 
@@ -21,13 +23,15 @@ DATA = PROJECT / "data"
 def trained(tmp_path_factory):
     """The component trained on the project's examples, saved, and loaded back as Rasa does."""
     data = TrainingData().merge(*[load_data(str(path)) for path in sorted(DATA.glob("nlu*.yml"))])
+    from dialogues.rasa_plugins.nlu_detours import DetourCheck
+
     storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
     resource = Resource("detour_check")
     DetourCheck.create({}, storage, resource, None).train(data)
     return DetourCheck.load({}, storage, resource, None)
 
 
-def classified(component: DetourCheck, text: str, intent: str, confidence: float) -> dict:
+def classified(component, text: str, intent: str, confidence: float) -> dict:
     message = Message(data={"text": text, "intent": {"name": intent, "confidence": confidence},
                             "intent_ranking": [{"name": intent, "confidence": confidence}]})
     component.process([message])
@@ -69,6 +73,8 @@ def test_the_fallback_heads_the_ranking(trained):
 
 
 def test_words_and_typos():
+    from dialogues.rasa_plugins.nlu_detours import mentions, words
+
     assert words("Pourquoi cette QUESTION?") == ["pourquoi", "cette", "question"]
     assert mentions(["hlep"], {"help"}) and mentions(["cancle"], {"cancel"})
     assert not mentions(["ganner"], {"cancel", "annuler", "never"})

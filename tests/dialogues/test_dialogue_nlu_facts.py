@@ -4,10 +4,16 @@ classifier gave the first messages of issue 16 (start_purchase 0.50, inform 0.50
 from __future__ import annotations
 
 import pytest
-from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.training_data.message import Message
 
-from dialogues.rasa_plugins.nlu_facts import FactIntents
+# dialogues.rasa_plugins.nlu_facts and Rasa's FallbackClassifier bring TensorFlow (8 s): imported
+# by the tests that use them, not when pytest collects this file in every test process.
+
+
+def FactIntents():
+    from dialogues.rasa_plugins.nlu_facts import FactIntents
+
+    return FactIntents
 
 
 def message(ranking, entities=()):
@@ -18,12 +24,14 @@ def message(ranking, entities=()):
 
 def folded(ranking, entities=()):
     m = message(ranking, entities)
-    FactIntents.create({}, None, None, None).process([m])
+    FactIntents().create({}, None, None, None).process([m])
     return m
 
 
 def after_fallback(m):
     """What Rasa's own FallbackClassifier (threshold 0.3, ambiguity 0.1 as in config.yml) makes of it."""
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
     fallback = FallbackClassifier.create({**FallbackClassifier.get_default_config(), "threshold": 0.3},
                                          None, None, None)
     fallback.process([m])
@@ -76,7 +84,7 @@ def test_entities_that_are_not_purchase_facts_fold_no_small_talk():
 
 def test_no_ranking_or_no_fact_intent_changes_nothing():
     empty = Message(data={"text": ""})
-    FactIntents.create({}, None, None, None).process([empty])
+    FactIntents().create({}, None, None, None).process([empty])
     assert empty.get("intent") is None
     m = folded([("help", 0.60), ("cancel", 0.40)], ["item"])
     assert m.get("intent") == {"name": "help", "confidence": 0.60}
