@@ -66,9 +66,10 @@ _COUPLE = re.compile(r"\b(?:a couple of|a pair of|une paire de)\b", re.IGNORECAS
 _TIMES = re.compile(r"(?:\bx\s?(\d{1,4})\b|\b(\d{1,4})\s?x\b)", re.IGNORECASE)
 
 # Where a supplier's name starts, and what ends it.
-_SUPPLIER_START = re.compile(r"\b(?:from|at|via|through|on|chez|aupr[eè]s de|de chez|avec)\s+", re.IGNORECASE)
+_SUPPLIER_START = re.compile(r"\b(?:from|at|via|through|on|chez|aupr[eè]s de|de chez|avec|pay[ée]e?s? à|paid to|"
+                             r"(?:supplier|vendor|fournisseur|vendeur|marchand)\s*:)\s+", re.IGNORECASE)
 _SUPPLIER_STOP = re.compile(
-    r"\s*(?:[,;.!?()\[\]:]|\s-\s|\$|\d|\b(?:at|for|to|with|by|in|on|about|around|each|the team|charged?|"
+    r"\s*(?:[,;.!?()\[\]:]|\s-\s|\$|\d(?![a-zà-ÿ])|\b(?:at|for|to|with|by|in|on|about|around|each|the team|charged?|"
     r"cost|costs|priced|under|pour|à|a|au|aux|et|avec|par|environ|dans|sur|centre|cc|qty|please|thanks|pls|"
     r"delivered|shipped|livr[ée]e?s?|today|tomorrow|next|this|asap|because|since|so|parce|car|puisque)\b)",
     re.IGNORECASE)
@@ -109,7 +110,7 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
     _amounts(raw, locale, quantity if quantity is not None else digit_count, opening, spans_taken)
     if "quantity" not in opening.values and quantity is not None:
         opening.values["quantity"] = quantity
-    supplier = _supplier(raw)
+    supplier = _supplier(raw) or _supplier_alone(raw, policy)
     if supplier:
         opening.values["supplier"] = supplier
     why = _justification(raw)
@@ -118,7 +119,7 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
     item, singular = _item(raw)
     if item:
         opening.values["item"] = item
-        if singular and "quantity" not in opening.values and quantity is None and digit_count is None:
+        if singular and "quantity" not in opening.values and quantity is None and digit_count in (None, 1):
             opening.values["quantity"] = 1  # "a webcam", "un cours": one
     return opening
 
@@ -276,18 +277,48 @@ def _supplier(raw: str) -> Optional[str]:
     return None
 
 
+# A name standing alone between commas: "12 notebooks, Staples, $6.49 each", "..., $32, Uline".
+_NAME_ALONE = re.compile(r"^(?=\S*[A-Za-zÀ-ÿ])[A-Z0-9][\w'&.-]*(?:\s+(?:&|and|of|the|et|en|de|du|des|la|le|"
+                         r"[A-Z0-9][\w'&.-]*)){0,3}$")
+_NOT_NAMES = {"thanks", "thank you", "thx", "merci", "please", "pls", "svp", "asap", "urgent", "hi", "hello",
+              "bonjour", "salut", "cheers", "ok", "yes", "no", "oui", "non", "monday", "tuesday", "wednesday",
+              "thursday", "friday", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "today", "tomorrow",
+              "aujourd'hui", "demain", "cad", "tps", "tvh", "hst", "gst"}
+
+
+def _supplier_alone(raw: str, policy: LoadedPolicy) -> Optional[str]:
+    """A supplier named on its own, with no "from" or "chez": a capitalised name of one to four
+    words between commas, beside an amount or ending the message, that is no place, team, cost
+    centre or courtesy."""
+    # A comma between digits is a French decimal ("6,49 $"), not a separator.
+    segments = [part.strip(" .!?") for part in re.split(r"(?<!\d),|,(?!\d)|;|\s-\s", raw)]
+    teams = {answers._words(name) for names in answers.cost_centre_options(policy).values() for name in names}
+    for index, segment in enumerate(segments[1:], start=1):
+        if not _NAME_ALONE.match(segment) or _CC_NUMBER.search(segment):
+            continue
+        folded = answers._words(segment)
+        if segment.casefold() in _NOT_NAMES or folded in _NOT_NAMES or segment.casefold() in _NOT_SUPPLIERS \
+                or folded in teams or province_of_place(segment) or re.fullmatch(r"(?i)cc\s?\d*", segment):
+            continue
+        beside = segments[index - 1:index + 2]
+        if index == len(segments) - 1 or any(_AMOUNT.search(part) and re.search(r"\$|dollars?|bucks", part, re.I)
+                                             for part in beside if part is not segment):
+            return segment
+    return None
+
+
 # -- item ------------------------------------------------------------------------------------------
 
 _WANT = re.compile(
     r"(?:\b(?:(?:need|want|like|have) to (?:order|buy|purchase|get|renew|book|hire|pay for|subscribe to)|"
     r"register (?:\w+ )?(?:\d+ |\w+ )?(?:people|analysts|staff|employees|colleagues|of us|us|me|myself)? ?for|"
     r"(?:need|want|order|buy|purchase|renew|hire|book|subscribe to|buying|getting|ordering|purchasing|renewing)|"
-    r"i'?d like|can i get|could i get|requesting:?|request for|"
+    r"i'?d like(?! to)|can i get|could i get|requesting:?|request for|"
     r"il me faut|il me faudrait|il nous faut|il nous faudrait|il faut|faut que je commande|"
     r"(?:je |on |nous )?(?:veux|voudrais|voudrions|aimerais|aimerions|dois|devons) (?:commander|acheter|renouveler|"
     r"réserver|embaucher|inscrire \w+ (?:\w+ )?à)|commander|acheter|renouveler|j'ach[eè]te|je commande|"
     r"commande de|achat de|achat :|achat urgent :|inscription à|inscrire \w+ (?:\w+ )?à)\s+|"
-    r"\bbesoin d'|\bbesoin de\s+|^(?:(?:hi|hello|bonjour|salut|allo)[,!.]?\s+)?(?=(?:a|an|one|un|une)\s))",
+    r"\bbesoin d'|\bbesoin de\s+|^(?:(?:hi|hello|bonjour|salut|allo)[,!.]?\s+)?(?=(?:a|an|one|un|une|\d{1,4})\s+[a-zà-ÿ]))",
     re.IGNORECASE)
 _ITEM_STOP = re.compile(
     r"\s*(?:[,;.!?()\[\]:]|\s-\s|\$|\d+(?:[.,]\d+)?\s?\$|\bto\s+(?!(?:hdmi|usb|vga|dvi|ethernet|lightning|"
@@ -315,7 +346,8 @@ def _item(raw: str) -> Tuple[Optional[str], bool]:
         rest = raw[want.end():]
         stop = _ITEM_STOP.search(rest)
         phrase = (rest[: stop.start()] if stop else rest).strip()
-        phrase = re.sub(r"(?i)^(?:r[ée]server|acheter|commander|renouveler|order|buy|get|book|purchase)\s+", "", phrase)
+        phrase = re.sub(r"(?i)^(?:to\s+)?(?:r[ée]server|acheter|commander|renouveler|order|buy|get|book|purchase|"
+                        r"hire|rent|renew)\s+", "", phrase)
         singular = bool(_SINGULAR.match(phrase))
         phrase = _LEADING.sub("", phrase).strip()
         phrase = re.sub(r"(?i)(?:\s+(?:de|du|des|of|à|at|for|pour|d'))+$", "", phrase).strip()

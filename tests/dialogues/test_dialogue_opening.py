@@ -25,7 +25,7 @@ def policy():
     ("Can you set up an order for 6 ergonomic chairs from Staples Business Depot, unit price $420, charge 100300?",
      "en", {"cost_centre": "100300", "unit_price": "420.00", "supplier": "Staples Business Depot"}),
     ("Achat : 12 cahiers, Bureau en Gros, 6,49 $ chacun, centre de coûts 100200", "fr",
-     {"cost_centre": "100200", "unit_price": "6.49", "item": "cahiers"}),
+     {"cost_centre": "100200", "unit_price": "6.49", "item": "cahiers", "supplier": "Bureau en Gros"}),
     ("Il me faut un tableau de liège pour le bureau, 85 $ chez Staples, centre de coûts 100300", "fr",
      {"cost_centre": "100300", "unit_price": "85.00", "supplier": "Staples", "item": "tableau de liège",
       "quantity": 1}),
@@ -39,6 +39,31 @@ def policy():
 ])
 def test_the_facts_of_an_opening_message(policy, text, language, expected):
     assert read_opening(text, policy, language).values == expected
+
+
+@pytest.mark.parametrize("text, supplier", [
+    ("need envelopes asap, 500 count box, $32, Uline", "Uline"),  # ending the message
+    ("coffee and muffins for the session, Tim Hortons, probably $120 total", "Tim Hortons"),  # beside an amount
+    ("30 lanyards from 4imprint, $2.10 ea", "4imprint"),  # a name may start with a digit
+    ("un consultant pour 5 jours à 1 100 $ par jour, fournisseur : Solutions Nordiq", "Solutions Nordiq"),
+    ("correction d'un bogue, prix fixe 2 000 $, payé à Ana Costa", "Ana Costa"),
+    ("12 cahiers, 6,49 $ chacun, Bureau en Gros", "Bureau en Gros"),
+    ("3 chairs for the team, $40 each, Thanks", None),  # a courtesy is no supplier
+    ("3 chairs, Digital Service, $40 each", None),  # nor a team
+    ("3 chairs, Moncton, $40 each", None),  # nor a place
+    ("12 cahiers, 6,49 $ chacun", None),  # nor the decimals of a French amount
+])
+def test_a_supplier_named_without_from(policy, text, supplier):
+    assert read_opening(text, policy, "fr" if "$ " in text or "à" in text else "en").values.get("supplier") == supplier
+
+
+@pytest.mark.parametrize("text, item", [
+    ("I'd like to get a docking station. $289.99 at Dell", "docking station"),
+    ("hi, 3 chairs for the Digital Service team, $40 each", "chairs"),
+    ("12 cahiers, Bureau en Gros, 6,49 $ chacun", "cahiers"),
+])
+def test_the_item_without_a_verb_of_wanting_first(policy, text, item):
+    assert read_opening(text, policy, "en").values.get("item") == item
 
 
 def test_a_total_with_no_count_is_one_unit_at_that_price(policy):
