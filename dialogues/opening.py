@@ -318,7 +318,8 @@ _WANT = re.compile(
     r"(?:je |on |nous )?(?:veux|voudrais|voudrions|aimerais|aimerions|dois|devons) (?:commander|acheter|renouveler|"
     r"réserver|embaucher|inscrire \w+ (?:\w+ )?à)|commander|acheter|renouveler|j'ach[eè]te|je commande|"
     r"commande de|achat de|achat :|achat urgent :|inscription à|inscrire \w+ (?:\w+ )?à)\s+|"
-    r"\bbesoin d'|\bbesoin de\s+|^(?:(?:hi|hello|bonjour|salut|allo)[,!.]?\s+)?(?=(?:a|an|one|un|une|\d{1,4})\s+[a-zà-ÿ]))",
+    r"\bbesoin d'|\bbesoin de\s+|"
+    r"^(?:(?:hi|hello|bonjour|salut|allo)[,!.]?\s+)?(?=(?:a|an|one|un|une|\d{1,4})\s+[a-zà-ÿ]))",
     re.IGNORECASE)
 _ITEM_STOP = re.compile(
     r"\s*(?:[,;.!?()\[\]:]|\s-\s|\$|\d+(?:[.,]\d+)?\s?\$|\bto\s+(?!(?:hdmi|usb|vga|dvi|ethernet|lightning|"
