@@ -33,7 +33,7 @@ export UV_PYTHON_PREFERENCE := system
 # and the stand-in rather than compute: pytest took 6 min 5 s with three, 7 min 36 s with two
 # (5 min 44 s with four; bench/README.md).
 TEST_WORKERS ?= 3
-# Whole files per process, longest first (tests/conftest.py orders them by tests/file_seconds.json;
+# Whole groups per process, longest first (tests/conftest.py orders them by tests/file_seconds.json;
 # xdist would otherwise reorder them by their number of tests).
 PYTEST_PARALLEL = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 

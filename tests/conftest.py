@@ -85,18 +85,28 @@ def postgres_admin_engine():
     engine.dispose()
 
 
-@contextlib.contextmanager
-def _postgres_database(admin_engine, template: Optional[str] = None) -> Iterator[str]:
-    """A new PostgreSQL database (a copy of `template`, else empty), dropped afterwards."""
+def _create_database(admin_engine, template: Optional[str] = None) -> str:
+    """A new PostgreSQL database (a copy of `template`, else empty); its name."""
     name = f"microbuy_test_{uuid.uuid4().hex[:16]}"
     with admin_engine.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def _drop_database(admin_engine, name: str) -> None:
+    with admin_engine.connect() as connection:
+        # FORCE: a test that failed mid-way may leave connections open.
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def _postgres_database(admin_engine, template: Optional[str] = None) -> Iterator[str]:
+    """A new PostgreSQL database (a copy of `template`, else empty), dropped afterwards."""
+    name = _create_database(admin_engine, template)
     try:
         yield name
     finally:
-        with admin_engine.connect() as connection:
-            # FORCE: a test that failed mid-way may leave connections open.
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(admin_engine, name)
 
 
 def _postgres_url(name: str) -> str:
@@ -169,12 +179,7 @@ class _PostgresPool:
         self.tables = tables
 
     def take(self) -> str:
-        if self.free:
-            return self.free.pop()
-        name = f"microbuy_test_{uuid.uuid4().hex[:16]}"
-        with self.admin_engine.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-        return name
+        return self.free.pop() if self.free else _create_database(self.admin_engine, self.template)
 
     def give_back(self, name: str) -> None:
         try:
@@ -183,7 +188,7 @@ class _PostgresPool:
                 return
         except Exception:  # anything odd: the database is dropped, never reused
             pass
-        self.drop(name)
+        _drop_database(self.admin_engine, name)
 
     def _emptied(self, name: str) -> bool:
         with self.admin_engine.connect() as connection:  # a test that failed may leave connections open
@@ -208,17 +213,13 @@ class _PostgresPool:
         finally:
             engine.dispose()
 
-    def drop(self, name: str) -> None:
-        with self.admin_engine.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 @pytest.fixture(scope="session")
 def postgres_pool(postgres_admin_engine, migrated_postgres_template):
     pool = _PostgresPool(postgres_admin_engine, migrated_postgres_template)
     yield pool
     while pool.free:
-        pool.drop(pool.free.pop())
+        _drop_database(postgres_admin_engine, pool.free.pop())
 
 
 @pytest.fixture
@@ -279,12 +280,14 @@ CLOCK_SENSITIVE = (
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (xdist/remote.py)
 def pytest_collection_modifyitems(config, items) -> None:
     root = Path(str(config.rootpath))
+    groups = {}
     for item in items:
         where = Path(str(item.path)).relative_to(root).as_posix()
         if where.startswith(CLOCK_SENSITIVE):
             item.add_marker(pytest.mark.clock)
-        item.add_marker(pytest.mark.xdist_group(_group_of(item, where)))
-    _longest_groups_first(items)
+        groups[item.nodeid] = _group_of(item, where)
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    _longest_groups_first(items, groups)
 
 
 # pytest-xdist hands each test process whole groups (--dist loadgroup, the Makefile). A group is
@@ -318,21 +321,18 @@ def _file_of(item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
-def _group_name(item) -> str:
-    return next(item.iter_markers("xdist_group")).args[0]
-
-
-def _longest_groups_first(items) -> None:
+def _longest_groups_first(items, groups) -> None:
+    """`groups`: each item's group, by node id (read before xdist adds the group to the id)."""
     try:
         seconds = json.loads(FILE_SECONDS.read_text())
     except (OSError, ValueError):
         return
     first, files = {}, {}
     for index, item in enumerate(items):
-        first.setdefault(_group_name(item), index)
-        files.setdefault(_group_name(item), set()).add(_file_of(item))
+        first.setdefault(groups[item.nodeid], index)
+        files.setdefault(groups[item.nodeid], set()).add(_file_of(item))
     spent = {group: sum(float(seconds.get(file, 0)) for file in names) for group, names in files.items()}
-    items[:] = sorted(items, key=lambda item: (-spent[_group_name(item)], first[_group_name(item)]))
+    items[:] = sorted(items, key=lambda item: (-spent[groups[item.nodeid]], first[groups[item.nodeid]]))
 
 
 def pytest_addoption(parser) -> None:

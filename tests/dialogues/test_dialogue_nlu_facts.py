@@ -10,10 +10,10 @@ from rasa.shared.nlu.training_data.message import Message
 # by the tests that use them, not when pytest collects this file in every test process.
 
 
-def FactIntents():
+def fact_intents():
     from dialogues.rasa_plugins.nlu_facts import FactIntents
 
-    return FactIntents
+    return FactIntents.create({}, None, None, None)
 
 
 def message(ranking, entities=()):
@@ -24,7 +24,7 @@ def message(ranking, entities=()):
 
 def folded(ranking, entities=()):
     m = message(ranking, entities)
-    FactIntents().create({}, None, None, None).process([m])
+    fact_intents().process([m])
     return m
 
 
@@ -84,7 +84,7 @@ def test_entities_that_are_not_purchase_facts_fold_no_small_talk():
 
 def test_no_ranking_or_no_fact_intent_changes_nothing():
     empty = Message(data={"text": ""})
-    FactIntents().create({}, None, None, None).process([empty])
+    fact_intents().process([empty])
     assert empty.get("intent") is None
     m = folded([("help", 0.60), ("cancel", 0.40)], ["item"])
     assert m.get("intent") == {"name": "help", "confidence": 0.60}
