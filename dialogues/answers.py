@@ -384,6 +384,14 @@ def category_options(policy: LoadedPolicy) -> Dict[str, List[str]]:
     return out
 
 
+def category_phrases(policy: LoadedPolicy) -> Dict[str, List[str]]:
+    """Each category id with its names, synonyms and examples of what staff buy in it."""
+    out = category_options(policy)
+    for key, category in policy.rules.categories.items():
+        out[key] += [e for words in category.examples.values() for e in words]
+    return out
+
+
 def guess_category(text: object, policy: LoadedPolicy, language: Optional[str] = None) -> Optional[str]:
     """The category of an item: first a name or synonym that appears in it whole, the longest
     winning ("a USB-C dock" names "USB-C dock": IT hardware); else the category whose words (its
@@ -393,12 +401,25 @@ def guess_category(text: object, policy: LoadedPolicy, language: Optional[str] =
     return _phrase_category(text, policy) or _word_category(text, policy, language)
 
 
+def guess_category_in_message(item: object, message: object, policy: LoadedPolicy,
+                              language: Optional[str] = None) -> Optional[str]:
+    """The category of an item, else of the message it came in ("team lunch for the co-op
+    students' farewell", "billet de train ... pour la rencontre"): a name or synonym the message
+    holds whole, else its words, which must point to one category clearly (twice the weight a
+    guess from the item needs)."""
+    return (guess_category(item, policy, language) or _phrase_category(message, policy)
+            or _word_category(message, policy, language, head_required=False))
+
+
+_ELIDED = re.compile(r"\b[dlj]'", re.IGNORECASE)  # "papier pour l'imprimante": "papier pour imprimante"
+
+
 def _phrase_category(text: object, policy: LoadedPolicy) -> Optional[str]:
-    haystack = " " + _words(text) + " "
+    haystack = " " + _words(_ELIDED.sub("", clean(text))) + " "
     best: Tuple[int, Optional[str]] = (0, None)
-    for key, names in category_options(policy).items():
+    for key, names in category_phrases(policy).items():
         for name in names:
-            needle = _words(name)
+            needle = _words(_ELIDED.sub("", name))
             if len(needle) >= 2 and f" {needle} " in haystack and len(needle) > best[0]:
                 best = (len(needle), key)
             # plurals: "whiteboards" names "whiteboard"
@@ -472,19 +493,21 @@ def _head(text: object, language: Optional[str]) -> Optional[str]:
     ("boxes of printer paper": paper)."""
     phrase = _words(re.sub(r"\b[dlj]'", "de ", clean(text), flags=re.IGNORECASE))
     phrase = _PHRASE_END.sub("", _CONTAINERS.sub("", phrase))
-    words = [w for w in (_stem(w) for w in re.findall(r"[a-z0-9]+", phrase) if not w.isdigit())
-             if w not in _NOT_TELLING]
+    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", phrase)
+             if not w.isdigit() and w not in _NOT_TELLING and _stem(w) not in _NOT_TELLING]
     if not words:
         return None
     return words[0] if language == "fr" else words[-1]
 
 
-def _word_category(text: object, policy: LoadedPolicy, language: Optional[str] = None) -> Optional[str]:
+def _word_category(text: object, policy: LoadedPolicy, language: Optional[str] = None,
+                   head_required: bool = True) -> Optional[str]:
     """By the words: the head of the item must be a word some category uses (so "ergonomic chairs"
-    is not IT hardware for the "ergonomic keyboard" it shares a word with), and counts double."""
+    is not IT hardware for the "ergonomic keyboard" it shares a word with), and counts double.
+    A whole message has no head: its words must score twice as high."""
     index = _category_words(policy)
-    head = _head(text, language)
-    if head is None or head not in index:
+    head = _head(text, language) if head_required else None
+    if head_required and (head is None or head not in index):
         return None
     scores: Dict[str, float] = {}
     for word in set(_telling_words(text)):
@@ -494,7 +517,7 @@ def _word_category(text: object, policy: LoadedPolicy, language: Optional[str] =
         return None
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, score = ranked[0]
-    if score < MIN_CATEGORY_SCORE or (len(ranked) > 1 and ranked[1][1] >= score):
+    if score < MIN_CATEGORY_SCORE * (1 if head_required else 2) or (len(ranked) > 1 and ranked[1][1] >= score):
         return None
     return best
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import answers, services
 from ..answers import AnswerError
 from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
-from ..opening import read_opening
+from ..opening import read_opening, said_as_one, weak_item
 from .changes import ask_which, field_named
 from .common import draft_of, field_label, latest_intent, latest_text, tell_blocks, value_before_latest_message
 
@@ -100,7 +100,7 @@ class ValidatePurchaseForm(FormValidationAction):
                                          problem=problem.text(draft.language, draft.locale))
 
         if "item" in new and draft.values.get("item") and not draft.values.get("category"):
-            guess = answers.guess_category(draft.values["item"], draft.policy, draft.language)
+            guess = answers.guess_category_in_message(draft.values["item"], message, draft.policy, draft.language)
             if guess:
                 draft.values["category"] = events["category"] = guess
                 name = draft.policy.rules.categories[guess].name.get_text(draft.language,
@@ -119,23 +119,32 @@ class ValidatePurchaseForm(FormValidationAction):
     def _opening(new: Dict[str, Any], intent: Optional[str], message: str, draft) -> Dict[str, Any]:
         """The message that starts the form, read for what its entities missed (dialogues/opening.py):
         each fact it reads fills an answer no entity gave (a longer supplier name replaces a piece
-        of it), and decides the price and the count; an amount it cannot tell the meaning of is
-        left to the question. Returns the answers it read, already in the form the slots keep."""
+        of it, a plainly named one replaces the entity's; an item the NLU took from "10 hours" is
+        dropped), and decides the price and the count; an amount it cannot tell the meaning of is
+        left to the question; a thing said as one ("a $50 gift card") is one. Returns the answers
+        it read, already in the form the slots keep."""
         if intent not in OPENING_INTENTS or not message:
             return {}
         opening = read_opening(message, draft.policy, draft.language, draft.locale)
         read: Dict[str, Any] = {}
+        if weak_item(new.get("item")):
+            new["item"] = None  # "hours", "couple of": the opening's item, or the question
         for slot, value in opening.values.items():
             if slot not in ANSWER_SLOTS:
                 continue
             given = new.get(slot)
-            longer = (slot == "supplier" and isinstance(given, str) and given.casefold() in str(value).casefold()
-                      and len(str(value)) > len(given))
-            if given is None or slot in OPENING_DECIDES or longer:
+            longer = (slot == "supplier" and isinstance(given, str)
+                      and given.casefold() in str(value).casefold() and len(str(value)) > len(given))
+            if given is None or slot in OPENING_DECIDES or slot in opening.sure or longer:
                 new[slot] = read[slot] = value
+        for slot, value in opening.fallback.items():
+            if slot in ANSWER_SLOTS and new.get(slot) is None:
+                new[slot] = value  # as typed ("Thursday"): read below like an entity's value
         for slot in opening.unsure:
             if slot in OPENING_DECIDES and slot in new and slot not in read:
                 new[slot] = None  # "5 keyboards, $650": each or in all? The question asks.
+        if new.get("quantity") is None and "quantity" not in opening.unsure and said_as_one(message, new.get("item")):
+            new["quantity"] = read["quantity"] = 1  # "a $50 gift card": one
         return read
 
     @staticmethod

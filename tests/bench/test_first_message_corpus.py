@@ -1,5 +1,6 @@
-"""bench/first_messages.yml, the first messages of issue 16's benchmark: its make-up, its facts
-named as the dialogue names its answers, and held out from the training data. No process starts."""
+"""bench/first_messages.yml, the first messages of issue 16's benchmark, and bench/first_messages_dev.yml,
+the tuning set written apart from it: their make-up, their facts named as the dialogue names its
+answers, both held out from the training data and from each other. No process starts."""
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.first_message import PENDING_CATEGORIES, TOTAL, answer_names, load_corpus
+from bench.first_message import CORPUS, DEV_CORPUS, PENDING_CATEGORIES, TOTAL, answer_names, load_corpus
 from policies import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,9 +20,9 @@ TRAINING_DATA = ROOT / "dialogues" / "project" / "data"
 ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus()
+@pytest.fixture(scope="module", params=[CORPUS, DEV_CORPUS], ids=["held-out", "tuning"])
+def corpus(request):
+    return load_corpus(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_ids_are_unique_and_say_the_language(corpus):
     ids = [e.id for e in corpus.entries]
     assert len(ids) == len(set(ids))
     for entry in corpus.entries:
-        assert re.fullmatch(rf"{entry.language}-\d{{3}}", entry.id), entry.id
+        assert re.fullmatch(rf"(?:dev-)?{entry.language}-\d{{3}}", entry.id), entry.id
         assert entry.text.strip(), entry.id
 
 
@@ -138,3 +139,12 @@ def test_the_held_out_check_finds_a_training_sentence():
     """The check above can fail: a training example, marks and case changed, is found."""
     # nlu.yml holds "I need to buy a [webcam](item)".
     assert normalised("  I NEED to buy a   Webcam. ") in training_sentences()
+
+
+def test_the_tuning_set_shares_no_message_with_the_held_out_one():
+    """The opening reader is tuned on bench/first_messages_dev.yml; the benchmark's figures mean
+    something only while no message of the held-out corpus is in it."""
+    held_out = {normalised(e.text) for e in load_corpus(CORPUS).entries}
+    shared = [e.id for e in load_corpus(DEV_CORPUS).entries if normalised(e.text) in held_out]
+    assert not shared
+    assert len(held_out) >= 150

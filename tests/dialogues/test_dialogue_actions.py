@@ -128,6 +128,20 @@ def test_opening_message_fills_what_it_names_and_guesses_the_category(database, 
         policy.rules.categories["office_supplies"].name.get_text("en", "en")
 
 
+def test_an_opening_read_where_the_nlu_found_nothing_is_read_like_an_answer(database):
+    """A day the entities missed ("Thursday's session") is kept as the date it means, the way a
+    typed answer is: the opening gives it as typed, the form reads it (captured on Wednesday
+    2026-11-25, so Thursday is the 26th)."""
+    state = tracker_state("form_opening_message")
+    text = "I need a whiteboard from Grand and Toy delivered to Ontario for Thursday's session"
+    state["latest_message"]["text"] = text
+    next(e for e in reversed(state["events"]) if e["event"] == "user")["text"] = text
+    events, said = run(ValidatePurchaseForm(), Tracker.from_dict(state))
+
+    assert slot_sets(events)["needed_by"] == "2026-11-26"
+    assert slot_sets(events)["item"] == "whiteboard"
+
+
 def test_price_over_the_limit_is_cleared_and_explained_in_the_policys_words(database, policy):
     events, said = validate("form_price_over_limit")
 

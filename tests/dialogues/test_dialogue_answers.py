@@ -19,6 +19,7 @@ from dialogues.answers import (
     choose,
     clean,
     guess_category,
+    guess_category_in_message,
     read_amount,
     read_date,
     read_quantity,
@@ -368,6 +369,23 @@ def test_guess_category_by_the_words_of_the_packs_examples(policy, text, languag
 ])
 def test_guess_category_by_words_needs_the_head_word_known(policy, text, language):
     assert guess_category(text, policy, language) is None
+
+
+@pytest.mark.parametrize("item, message, language, expected", [
+    # the item alone says nothing; the message around it does
+    ("Team treat", "Team treat for the retirement party: a buffet from Le Cordon, $300", "en", "hospitality"),
+    ("billet", "billet aller-retour en train pour la rencontre régionale, 120 $", "fr", "travel"),
+    ("papier pour l'imprimante", "papier pour l'imprimante, 4 paquets", "fr", "office_supplies"),  # l' elided
+    ("stuff", "some stuff for the office, $40", "en", None),  # nothing telling: the question is asked
+])
+def test_guess_category_in_the_message_when_the_item_says_nothing(policy, item, message, language, expected):
+    assert guess_category_in_message(item, message, policy, language) == expected
+
+
+def test_a_pack_example_of_two_words_or_more_names_its_category_whole(policy):
+    """An example phrase ("monitor stand": office supplies) wins over a shorter name it holds
+    ("monitor": IT hardware)."""
+    assert guess_category("two monitor stands", policy, "en") == "office_supplies"
 
 
 def test_guess_category_follows_the_policy(policy):

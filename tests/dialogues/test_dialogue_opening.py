@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogues.opening import read_opening
+from dialogues.opening import read_opening, said_as_one, weak_item
 from dialogues.places import province_of_place
 from policies import load_policy
 from policies.loader import policy_path
@@ -148,7 +148,78 @@ def test_a_day_rate_and_a_number_of_days(policy):
     ("Achat de 10 clés USB à 14,99 $ parce que les sessions en région n'ont pas accès au réseau",
      "les sessions en région n'ont pas accès au réseau"),
     ("a book from Indigo because the team is moving to pandas. CC 100300", "the team is moving to pandas"),
-    ("I need it as soon as possible", None), ("a webcam as usual", None), ("3 chairs since ours broke", None),
+    ("I need it as soon as possible", None), ("a webcam as usual", None), ("3 chairs since Monday", None),
+    ("need a new mouse asap because mine broke", "mine broke"),
+    ("Un micro-casque, 89 $, pour remplacer le mien qui grésille", "remplacer le mien qui grésille"),
+    ("Il faut un disque externe pour que l'équipe puisse garder ses vidéos", "l'équipe puisse garder ses vidéos"),
+    ("order two tripods so we can film the training videos", "we can film the training videos"),
+    ("Need a laptop stand, $40 (mine is cracked)", "mine is cracked"),
 ])
 def test_the_reason_after_because_is_the_justification(policy, text, why):
     assert read_opening(text, policy).values.get("justification") == why
+
+
+@pytest.mark.parametrize("text, slot, value", [
+    ("Commande de 40 tasses réutilisables chez Ikea, 3 $ chacune", "quantity", 40),  # a count in digits
+    ("Team breakfast for the retro on Thursday, Bridgehead, $8 per person", "item", "Team breakfast"),
+    ("carte SIM prépayée pour le téléphone de terrain, 25 $", "item", "carte SIM prépayée"),
+    ("Laminating pouches, 200 count box, Grand & Toy, $29", "quantity", None),  # a pack size, no count
+    ("Catering for Tuesday's open house from Hinterland Catering, $300 total", "needed_by", "Tuesday"),
+    ("Un gâteau pour demain, Pâtisserie Dumas, 45 $", "needed_by", "demain"),
+    ("hey, happy Friday! I need a USB hub, $30", "needed_by", None),
+])
+def test_fallback_readings_when_the_nlu_found_nothing(policy, text, slot, value):
+    """A count in digits, an item that opens the message, a day: kept only where no entity gave one."""
+    opening = read_opening(text, policy, "fr" if "é" in text or "Un " in text else "en")
+    assert opening.fallback.get(slot) == value
+    assert slot not in opening.values
+
+
+@pytest.mark.parametrize("text, supplier, plain", [
+    ("need a parking pass through Impark, $120/month", "Impark", True),
+    ("2 webcams, $80 each, from Memory Express", "Memory Express", True),
+    ("a banner for the job fair printed by Print Three, $140", "Print Three", False),
+    ("Booking the venue w/ Ottawa Art Gallery for Dec 3, $600", "Ottawa Art Gallery", False),
+    ("Photos pour le lancement : Studio Nordik a soumis 900 $", "Studio Nordik", False),
+    ("On a besoin de 5 rallonges électriques, 22 $ chacune", None, False),  # "On": no supplier
+    ("a webinar on accessibility, $50", None, False),
+    ("Dinner for the visiting team at Moncton, $200", None, False),  # a place is no supplier
+])
+def test_a_supplier_and_how_plainly_it_is_named(policy, text, supplier, plain):
+    opening = read_opening(text, policy)
+    assert opening.values.get("supplier") == supplier
+    assert ("supplier" in opening.sure) == plain
+
+
+@pytest.mark.parametrize("text, quantity, price", [
+    ("Need 3 Zoom Webinar add-ons at $79/month each", None, "79.00"),
+    ("location d'une voiture électrique, 10 mois à 420 $/mois", 10, "420.00"),
+    ("Licence Tableau pour 3 analystes, 75 $ par utilisateur par mois", None, "75.00"),
+    ("5 rallonges à 12,49 $ ch. chez Canac", None, "12.49"),
+    ("the 2026 Canadian Tax Guide from Carswell, $210", None, "210.00"),  # a year is no count
+    ("an accessibility audit, Fable quoted $3,900, due before the Feb 20 launch", 1, "3900.00"),
+])
+def test_monthly_prices_units_and_numbers_that_are_no_count(policy, text, quantity, price):
+    opening = read_opening(text, policy, "fr" if "$ " in text or "ch." in text else "en")
+    assert opening.values.get("unit_price") == price
+    assert opening.values.get("quantity") == quantity
+
+
+@pytest.mark.parametrize("text, item, one", [
+    ("I'd like to get a $25 gift card for the volunteer", "gift card", True),
+    ("Achat d'une licence Visio pour la planification, 310 $", "licence Visio", True),
+    ("I want to take the CISSP exam, $749", "CISSP exam", True),
+    ("need markers, $12", "markers", False),
+    ("3 staplers, $9 each", "staplers", False),  # a count is given
+])
+def test_an_item_said_as_one(text, item, one):
+    assert said_as_one(text, item) is one
+
+
+@pytest.mark.parametrize("value, weak", [
+    ("hours", True), ("Jours", True), ("couple of", True), ("rames à", True), ("Registering", True),
+    ("Training request", True), ("users", True), ("standing desk", False), ("licence Visio", False),
+    ("box of pens", False), (None, False),
+])
+def test_an_item_the_nlu_found_that_names_nothing_bought(value, weak):
+    assert weak_item(value) is weak
