@@ -77,8 +77,9 @@ _TIMES = re.compile(r"(?:(?<!\d)(?<!\d )\bx\s?(\d{1,4})\b|\b(\d{1,4})\s?x\b(?!\s
 _SUPPLIER_START = re.compile(r"\b(?:from|at|via|through|on|off|chez|aupr[eè]s de|de chez|avec|pay[ée]e?s? à|paid to|"
                              r"(?:supplier|vendor|fournisseur|vendeur|marchand)\s*:)\s+", re.IGNORECASE)
 _SUPPLIER_STOP = re.compile(
-    r"\s*(?:[,;.!?()\[\]:]|\s[-/]\s|\$|\d(?![a-zà-ÿ])|\b(?:at|for|to|with|by|in|on|about|around|each|the team|charged?|"
-    r"cost|costs|priced|under|pour|à|a|au|aux|et|avec|par|environ|dans|sur|centre|cc|qty|please|thanks|pls|"
+    r"\s*(?:[,;!?()\[\]:]|\.(?!\w)|\s[-/]\s|\$|\d(?![a-zà-ÿ])|"
+    r"\b(?:at|for|to|with|by|in|on|about|around|each|the team|charged?|"
+    r"cost|costs|priced|under|pour|à|a|au|aux|et|avec|par|environ|dans|sur|centre(?= de co)|cc|qty|please|thanks|pls|"
     r"delivered|shipped|livr[ée]e?s?|today|tomorrow|next|this|asap|because|since|so|parce|car|puisque)\b)",
     re.IGNORECASE)
 _NOT_SUPPLIERS = {"the", "our", "my", "a", "an", "le", "la", "les", "un", "une", "des", "notre", "mon", "ma",
@@ -124,7 +125,10 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
     if "quantity" not in opening.values and quantity is not None:
         opening.values["quantity"] = quantity
     elif "quantity" not in opening.values and digit_count is not None:
-        opening.fallback["quantity"] = digit_count
+        if re.match(rf"{digit_count}\s", _GREETING.sub("", raw)):
+            opening.values["quantity"] = digit_count  # "3 YubiKey 5 NFC keys": the count opens the message
+        else:
+            opening.fallback["quantity"] = digit_count
     supplier, plain = _supplier(raw)
     if supplier:
         opening.values["supplier"] = supplier
@@ -317,12 +321,12 @@ def _supplier(raw: str) -> Tuple[Optional[str], bool]:
     ("from Staples"; "on" and "at" also start a date, a topic or a place)."""
     for start in _SUPPLIER_START.finditer(raw):
         cue = start.group(0).strip()
-        if cue == "On" or (cue.casefold() == "on" and not raw[start.end():start.end() + 1].isupper()):
-            continue  # "On a besoin de...", "on digital identity": no supplier
+        if cue in ("On", "VIA") or (cue.casefold() == "on" and not raw[start.end():start.end() + 1].isupper()):
+            continue  # "On a besoin de...", "on digital identity", "VIA Rail": no cue
         rest = raw[start.end():]
         stop = _SUPPLIER_STOP.search(rest)
         name = rest[: stop.start()] if stop else rest
-        name = name.strip(" '\"")
+        name = re.sub(r"^(?:the|The)\s+(?=[A-Z])", "", name.strip(" '\""))  # "from the Standards Council ..."
         words = name.split()
         if not words or len(words) > 5 or name.casefold() in _NOT_SUPPLIERS:
             continue
@@ -335,7 +339,8 @@ def _supplier(raw: str) -> Tuple[Optional[str], bool]:
 
 
 # A name standing alone between commas: "12 notebooks, Staples, $6.49 each", "..., $32, Uline".
-_NAME_ALONE = re.compile(r"^(?=\S*[A-Za-zÀ-ÿ])[A-Z0-9][\w'&.-]*(?:\s+(?:&|and|of|the|et|en|de|du|des|la|le|"
+_NAME_ALONE = re.compile(r"^(?=\S*[A-Za-zÀ-ÿ])[A-Z0-9][\w'&.-]*(?:\s+(?:&|and|of|the|et|en|de|du|des|la|le|inc\.?|"
+                         r"ltd\.?|ltée|co\.?|"
                          r"[A-Z0-9][\w'&.-]*)){0,3}$")
 _NOT_NAMES = {"thanks", "thank you", "thx", "merci", "please", "pls", "svp", "asap", "urgent", "hi", "hello",
               "bonjour", "salut", "cheers", "ok", "yes", "no", "oui", "non", "monday", "tuesday", "wednesday",
@@ -348,7 +353,7 @@ def _supplier_alone(raw: str, policy: LoadedPolicy) -> Optional[str]:
     words between commas, beside an amount or ending the message, that is no place, team, cost
     centre or courtesy."""
     # A comma between digits is a French decimal ("6,49 $"), not a separator.
-    segments = [part.strip(" .!?") for part in re.split(r"(?<!\d),|,(?!\d)|;|\s-\s", raw)]
+    segments = [part.strip(" .!?") for part in re.split(r"(?<!\d),|,(?!\d)|;|\s-\s|(?<=[.!?])\s+", raw)]
     teams = {answers._words(name) for names in answers.cost_centre_options(policy).values() for name in names}
     for index, segment in enumerate(segments[1:], start=1):
         if not _NAME_ALONE.match(segment) or _CC_NUMBER.search(segment):
@@ -366,7 +371,7 @@ def _supplier_alone(raw: str, policy: LoadedPolicy) -> Optional[str]:
 
 # A capitalised name after a weaker cue: "with Porter", "w/ VIA Rail", "de Première Moisson",
 # "au Lord Elgin", "traiteur Saveurs du Monde", or before "quoted": "Bloom Research quoted $1,200".
-_NAMED_BEFORE = re.compile(r"(?:\b(?:with|w/|by|pay|payer|de|du|des|au|aux|at the|traiteur|caterer|hotel|hôtel|"
+_NAMED_BEFORE = re.compile(r"(?:\b(?:with|w/|by|pay|payer|sur|de|du|des|au|aux|at the|traiteur|caterer|hotel|hôtel|"
                            r"restaurant|the firm|la firme|l'entreprise|the company)|\b[dl]'|w/)\s*", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?:[A-ZÀ-Ý][\w'&.-]*|[A-Z0-9]{2,}[\w'&.-]*)(?:\s+(?:&|and|of|the|et|en|de|du|des|la|le|"
                           r"inc\.?|ltd\.?|ltée|[A-ZÀ-Ý0-9][\w'&.-]*)){0,4}")
@@ -408,15 +413,20 @@ _WANT = re.compile(
     r"register (?:\w+ )?(?:\d+ |\w+ )?(?:people|analysts|staff|employees|colleagues|of us|us|me|myself)? ?for(?: the)?|"
     r"registering for(?: the)?|sign (?:\w+ )?up for(?: the)?|enrol(?:l)?(?: \w+)? in(?: the)?|take the|lease|leasing|"
     r"(?:order|item|request|purchase|achat|article|commande)\s?:|"
-    r"(?:need|want|order|buy|purchase|renew|hire|book|subscribe to|buying|getting|ordering|purchasing|renewing)|"
-    r"i'?d like(?! to)|can i get|could i get|requesting:?|request for|"
+    r"(?:needs?|wants?|requires?|order|buy|purchase|renew|hire|book|subscribe to|buying|getting|ordering|"
+    r"purchasing|renewing)|"
+    r"i'?d like(?! to)|can i get|could i get|"
+    r"requesting:?|request for|"
     r"il me faut|il me faudrait|il nous faut|il nous faudrait|il faut|il faudrait|faudrait(?: commander| acheter)?|"
-    r"faut que je commande|passer (?=la |le |l')|inscription (?:au|aux|à la|à l')|inscrire \w+ (?:\w+ )?(?:au|aux)|"
-    r"(?:je |on |nous )?(?:veux|voudrais|voudrions|aimerais|aimerions|dois|devons) (?:commander|acheter|renouveler|"
+    r"faut que je commande|passer(?= (?:la|le|l')\s*)|inscription (?:au|aux|à la|à l')|"
+    r"inscrire \w+ (?:\w+ )?(?:au|aux)|"
+    r"(?:je |on |nous )?(?:veux|veut|voudrais|voudrait|voudrions|aimerais|aimerait|aimerions|dois|doit|devons) "
+    r"(?:commander|acheter|renouveler|"
     r"réserver|embaucher|inscrire \w+ (?:\w+ )?à)|commander|acheter|renouveler|j'ach[eè]te|je commande|"
     r"commande de|achat de|achat :|achat urgent :|inscription à|inscrire \w+ (?:\w+ )?à)\s+|"
     r"\bbesoin d'|\bbesoin de\s+|"
-    r"^(?:(?:hi|hello|bonjour|salut|allo)[,!.]?\s+)?(?=(?:a|an|one|un|une|\d{1,4})\s+[a-zà-ÿ]))",
+    r"^(?:(?:hi|hello|hey|bonjour|salut|allo)(?: there| all| team| everyone| tout le monde)?[,!.]?\s+)?"
+    r"(?=(?:a|an|one|un|une|\d{1,4})\s+[a-zà-ÿ]))",
     re.IGNORECASE)
 _ITEM_STOP = re.compile(
     r"\s*(?:[,;.!?()\[\]:]|\s[-/]\s|\b(?:so|because|parce que|parce qu'|afin de|afin que|with|avec)\b|\$|"
@@ -434,6 +444,8 @@ _VAGUE_ITEMS = {"stuff", "some stuff", "things", "thing", "items", "item", "a fe
                 "trucs", "des trucs", "choses", "des choses", "articles", "quelque chose", "it", "them", "ca", "cela"}
 
 
+_CONTAINER_WORDS = {"few", "couple", "pair", "dozen", "bunch", "lot", "box", "pack", "set", "case", "douzaine", "paire",
+                    "boîte", "boite", "paquet", "ensemble"}
 _SINGULAR = re.compile(r"^(?:a|an|one|un|une|a single|a new|une nouvelle|un nouveau)\s+(?!(?:few|couple|pair|dozen|"
                        r"bunch|lot|box|pack|set|case|douzaine|paire|boîte|boite|paquet|lot|ensemble)\b)", re.IGNORECASE)
 
@@ -446,6 +458,7 @@ def _item(raw: str) -> Tuple[Optional[str], bool]:
         rest = raw[want.end():]
         stop = _ITEM_STOP.search(rest)
         phrase = (rest[: stop.start()] if stop else rest).strip()
+        phrase = re.sub(r"(».|»).*$", "»", phrase)  # "webinaire « Rédaction claire » de l'Institut"
         phrase = re.sub(r"(?i)^(?:to\s+)?(?:r[ée]server|acheter|commander|renouveler|order|buy|get|book|purchase|"
                         r"hire|rent|renew)\s+(?:(?:me|us|nous|moi)\s+)?", "", phrase)
         singular = bool(_SINGULAR.match(phrase))
@@ -469,9 +482,20 @@ _WEAK_ITEM = re.compile(r"(?i)^(?:(?:hours?|hrs?|heures?|days?|jours?|nights?|nu
                         r"au|aux|a|the|le|la|les))$")
 
 
-def weak_item(value: object) -> bool:
-    """Whether an item the NLU found names nothing bought ("hours", "couple of", "Registering")."""
-    return isinstance(value, str) and bool(_WEAK_ITEM.match(answers.clean(value).strip(" .,:;")))
+_PRONOUNS = {"it", "this", "that", "them", "these", "those", "one", "ça", "ca", "cela", "ceci", "ce", "le", "la", "les",
+             "en", "y", "lui", "eux"}
+
+
+def weak_item(value: object, message: str = "") -> bool:
+    """Whether an item the NLU found names nothing bought: "hours", "couple of", "Registering",
+    a pronoun ("It's $240/yr"), a first name after "de" or "for" ("la retraite de Lucie")."""
+    if not isinstance(value, str):
+        return False
+    item = answers.clean(value).strip(" .,:;")
+    if _WEAK_ITEM.match(item) or item.casefold() in _PRONOUNS:
+        return True
+    return bool(re.fullmatch(r"[A-ZÀ-Ý][a-zà-ÿ]+", item)) and bool(
+        re.search(rf"\b(?:de|d'|of|for|pour|à|to)\s*{re.escape(item)}\b", message))
 
 
 # "a", "un", "d'une", "the", maybe with a price or "new" between: "a $50 gift card", "une nouvelle".
@@ -488,13 +512,15 @@ def said_as_one(text: str, item: object) -> bool:
     at = raw.casefold().find(item.casefold().strip())
     if at < 0:
         return False
-    first_word = item.split()[0]
-    return bool(_ONE_BEFORE.search(raw[max(0, at - 30):at])) and not first_word.casefold().endswith("s")
+    first_word = item.split()[0].casefold()
+    return bool(_ONE_BEFORE.search(raw[max(0, at - 30):at])) and not first_word.endswith("s") \
+        and first_word not in _CONTAINER_WORDS  # "a box of pens": how many pens is the question
 
 
 # A message that opens with what is bought ("Team lunch for our 12 co-op students", "billet de
 # train Montréal-Québec pour la rencontre FPT, 89 $"): its first words, after a greeting.
-_GREETING = re.compile(r"^(?:(?:hi|hello|hey|good (?:morning|afternoon)|morning|bonjour|bonsoir|salut|allo|"
+_GREETING = re.compile(r"^(?:(?:(?:hi|hello|hey)(?:\s+(?:there|all|team|everyone|folks))?|tout le monde|"
+                       r"good (?:morning|afternoon)|morning|bonjour|bonsoir|salut|allo|"
                        r"urgent|please|pls|svp|quick one|question)\b[\s,!.:;-]*)+", re.IGNORECASE)
 _NOT_AN_ITEM_START = re.compile(
     r"(?i)(?:i|i'm|im|i've|we|we're|my|our|can|could|would|will|is|are|do|does|did|how|what|when|where|who|why|"
@@ -507,6 +533,10 @@ def _item_first(raw: str) -> Tuple[Optional[str], bool]:
     text = _GREETING.sub("", raw).strip()
     if not text or _NOT_AN_ITEM_START.match(text) or text.rstrip().endswith("?") and "$" not in text:
         return None, False
+    if re.match(r"(?i)(?:want|need|looking|please|pls|can|could|would|wanted|needed|buy|buying|order|ordering|"
+                r"purchase|get|getting|book|rent|hire|renew|acheter|commander|achat|commande|besoin|r[ée]server|"
+                r"louer|embaucher|renouveler)\b", text):
+        return None, False  # a verb of wanting: _item has read what follows it, or found nothing to buy
     stop = _ITEM_STOP.search(text)
     phrase = (text[: stop.start()] if stop else text).strip()
     singular = bool(_SINGULAR.match(phrase))

@@ -127,7 +127,7 @@ class ValidatePurchaseForm(FormValidationAction):
             return {}
         opening = read_opening(message, draft.policy, draft.language, draft.locale)
         read: Dict[str, Any] = {}
-        if weak_item(new.get("item")):
+        if weak_item(new.get("item"), message):
             new["item"] = None  # "hours", "couple of": the opening's item, or the question
         for slot, value in opening.values.items():
             if slot not in ANSWER_SLOTS:

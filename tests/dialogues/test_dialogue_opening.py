@@ -125,9 +125,11 @@ def test_nothing_said_reads_nothing(policy):
         assert read_opening(text, policy).values == {}
 
 
-@pytest.mark.parametrize("text", ["buy stuff", "I want to order some things", "je veux acheter des trucs"])
+@pytest.mark.parametrize("text", ["buy stuff", "I want to order some things", "je veux acheter des trucs",
+                                  "Order stuff for the office", "besoin de trucs"])
 def test_a_word_for_something_is_no_item(policy, text):
-    assert "item" not in read_opening(text, policy).values
+    opening = read_opening(text, policy)
+    assert "item" not in opening.values and "item" not in opening.fallback
 
 
 @pytest.mark.parametrize("text, quantity", [
@@ -182,6 +184,10 @@ def test_fallback_readings_when_the_nlu_found_nothing(policy, text, slot, value)
     ("Booking the venue w/ Ottawa Art Gallery for Dec 3, $600", "Ottawa Art Gallery", False),
     ("Photos pour le lancement : Studio Nordik a soumis 900 $", "Studio Nordik", False),
     ("On a besoin de 5 rallonges électriques, 22 $ chacune", None, False),  # "On": no supplier
+    ("deux écouteurs chez Centre Hi-Fi, 39 $ chacun", "Centre Hi-Fi", True),  # "centre" is no stop here
+    ("de l'espace disque sur Google Cloud, environ 20 $ par mois", "Google Cloud", False),
+    ("can we order sandwiches for the briefing? Lunch Box Deli, ~$140", "Lunch Box Deli", False),
+    ("Révision du rapport, Plume Claire inc., 65 $/h", "Plume Claire inc", False),  # the full stop is dropped
     ("a webinar on accessibility, $50", None, False),
     ("Dinner for the visiting team at Moncton, $200", None, False),  # a place is no supplier
 ])
@@ -195,7 +201,7 @@ def test_a_supplier_and_how_plainly_it_is_named(policy, text, supplier, plain):
     ("Need 3 Zoom Webinar add-ons at $79/month each", None, "79.00"),
     ("location d'une voiture électrique, 10 mois à 420 $/mois", 10, "420.00"),
     ("Licence Tableau pour 3 analystes, 75 $ par utilisateur par mois", None, "75.00"),
-    ("5 rallonges à 12,49 $ ch. chez Canac", None, "12.49"),
+    ("5 rallonges à 12,49 $ ch. chez Canac", 5, "12.49"),  # a count that opens the message decides
     ("the 2026 Canadian Tax Guide from Carswell, $210", None, "210.00"),  # a year is no count
     ("an accessibility audit, Fable quoted $3,900, due before the Feb 20 launch", 1, "3900.00"),
 ])
@@ -211,6 +217,7 @@ def test_monthly_prices_units_and_numbers_that_are_no_count(policy, text, quanti
     ("I want to take the CISSP exam, $749", "CISSP exam", True),
     ("need markers, $12", "markers", False),
     ("3 staplers, $9 each", "staplers", False),  # a count is given
+    ("I need to buy a box of pens from Staples for about $25", "box of pens", False),  # one box, but how many pens?
 ])
 def test_an_item_said_as_one(text, item, one):
     assert said_as_one(text, item) is one
@@ -219,7 +226,30 @@ def test_an_item_said_as_one(text, item, one):
 @pytest.mark.parametrize("value, weak", [
     ("hours", True), ("Jours", True), ("couple of", True), ("rames à", True), ("Registering", True),
     ("Training request", True), ("users", True), ("standing desk", False), ("licence Visio", False),
-    ("box of pens", False), (None, False),
+    ("box of pens", False), (None, False), ("It", True), ("ça", True),
 ])
 def test_an_item_the_nlu_found_that_names_nothing_bought(value, weak):
     assert weak_item(value) is weak
+
+
+@pytest.mark.parametrize("value, message, weak", [
+    ("Marc", "Il faut des fleurs pour le départ de Marc, 60 $", True),  # a first name after "de"
+    ("Logitech", "a Logitech keyboard, $80", False),  # a brand said as the thing
+])
+def test_a_first_name_is_no_item(value, message, weak):
+    assert weak_item(value, message) is weak
+
+
+@pytest.mark.parametrize("text, language, slot, value", [
+    ("hey all, 4 HDMI adapters please, $15 each", "en", "item", "HDMI adapters"),
+    ("The comms team needs 6 tripod stands, $35 each", "en", "item", "tripod stands"),
+    ("On voudrait embaucher un illustrateur pour le rapport, 900 $", "fr", "item", "illustrateur"),
+    ("Je voudrais passer l'examen ITIL 4, 450 $", "fr", "item", "examen ITIL 4"),
+    ("inscription au cours « Excel avancé » de la Cité collégiale, 300 $", "fr", "item", "cours « Excel avancé »"),
+    ("2 return tickets w/ VIA Rail, $95 each", "en", "supplier", "VIA Rail"),
+    ("I need the CSM exam voucher from Scrum.org, $150", "en", "supplier", "Scrum.org"),
+    ("a copy of the standard from the Canadian Standards Association, $120", "en", "supplier",
+     "Canadian Standards Association"),
+])
+def test_openings_that_name_things_less_plainly(policy, text, language, slot, value):
+    assert read_opening(text, policy, language).values.get(slot) == value
