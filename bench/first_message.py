@@ -58,6 +58,8 @@ from bench.conversation import Reply, reply_with, rest_question  # noqa: E402
 CORPUS = ROOT / "bench" / "first_messages.yml"
 # Written apart from CORPUS to tune the opening reader on (dialogues/opening.py); CORPUS stays the measure.
 DEV_CORPUS = ROOT / "bench" / "first_messages_dev.yml"
+# A second tuning set, in the styles where no "I need" introduces the item (labels, fragments, questions).
+DEV2_CORPUS = ROOT / "bench" / "first_messages_dev2.yml"
 DOMAIN = ROOT / "dialogues" / "project" / "domain.yml"
 FORM = "purchase_form"
 CONFIRM = "confirm_submit"

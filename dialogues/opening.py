@@ -108,8 +108,8 @@ class Opening:
 def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: Optional[str] = None) -> Opening:
     raw = answers.clean(text)
     opening = Opening()
-    if not raw:
-        return opening
+    if not raw or raw.startswith("/"):
+        return opening  # nothing typed, or a button's or a slash command's intent ("/start_purchase")
     locale = locale or ("fr_CA" if language == "fr" else "en_CA")
     spans_taken: List[Tuple[int, int]] = []
 
@@ -214,7 +214,7 @@ def _quantity(raw: str) -> Optional[int]:
 _MONTHS = (r"(?:jan(?:uary|vier)?|feb(?:ruary)?|f[ée]v(?:rier)?|mar(?:ch|s)?|apr(?:il)?|avr(?:il)?|may|mai|june?|juin|"
            r"july?|juil(?:let)?|aug(?:ust)?|ao[uû]t|sept?(?:ember|embre)?|oct(?:ober|obre)?|nov(?:ember|embre)?|"
            r"d[ée]c(?:ember|embre)?)\b\.?")
-_DIGIT_COUNT = re.compile(r"(?<![\d$.,])(?<!\d )(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d{1,4})\s+"
+_DIGIT_COUNT = re.compile(r"(?<![\d$.,])(?<!\d )(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d{1,4})\s+"
                           r"(?!(?:(?:hours?|hrs?|heures?|days?|jours?|dollars?|\$|bucks|years?|ans?|months?|mois|weeks?|semaines?|am|pm|h|"
                           r"count|ct|sheets?|feuilles|pages|go|gb|to|tb|mb|mo|po|inch|inches|pouces?|cm|mm|ml|l|kg|"
                           r"g)\b|" + _MONTHS + r"))[a-zà-ÿ]", re.IGNORECASE)
@@ -393,8 +393,9 @@ def _supplier_named(raw: str, policy: LoadedPolicy) -> Optional[str]:
     candidates = [m.group("name") for m in _NAMED_AFTER.finditer(raw)]
     for cue in _NAMED_BEFORE.finditer(raw):
         after = _CAPITALISED.match(raw, cue.end())
-        if after:
-            candidates.append(after.group(0))
+        if after and (len(after.group(0).split()) > 1 or not re.match(r"(?i)(?:de|du|des|au|aux|[dl]')\s*$",
+                                                                     cue.group(0))):
+            candidates.append(after.group(0))  # "de Première Moisson", not "le départ de Lucie"
     for name in candidates:
         name = re.sub(r"\s+(?:&|and|of|the|et|en|de|du|des|la|le)$", "", name.strip(" '\".,")).strip()
         first = name.split()[0].casefold() if name.split() else ""
@@ -413,7 +414,8 @@ _WANT = re.compile(
     r"register (?:\w+ )?(?:\d+ |\w+ )?(?:people|analysts|staff|employees|colleagues|of us|us|me|myself)? ?for(?: the)?|"
     r"registering for(?: the)?|sign (?:\w+ )?up for(?: the)?|enrol(?:l)?(?: \w+)? in(?: the)?|take the|lease|leasing|"
     r"(?:order|item|request|purchase|achat|article|commande)\s?:|"
-    r"(?:needs?|wants?|requires?|order|buy|purchase|renew|hire|book|subscribe to|buying|getting|ordering|"
+    r"expense|put|(?:needs?|wants?|requires?|order|buy|purchase|renew|hire|(?<!our )(?<!the )(?<!a )(?<!my )book|"
+    r"subscribe to|buying|getting|ordering|"
     r"purchasing|renewing)|"
     r"i'?d like(?! to)|can i get|could i get|"
     r"requesting:?|request for|"
@@ -476,7 +478,8 @@ def _item(raw: str) -> Tuple[Optional[str], bool]:
 
 # What the NLU sometimes takes for the item but names nothing bought: a unit of time or of people,
 # a request's label, a fragment ending on a preposition ("couple of", "rames à").
-_WEAK_ITEM = re.compile(r"(?i)^(?:(?:hours?|hrs?|heures?|days?|jours?|nights?|nuits?|users?|people|personnes?|"
+_WEAK_ITEM = re.compile(r"(?i)^(?:(?:hours?|hrs?|heures?|days?|jours?|nights?|nuits?|users?|people|personnes?|re|"
+                        r"words?|mots?|cases?|seats?|places?|titles?|licen[cs]es|inscriptions?|copies|exemplaires?|"
                         r"participants?|order|request|training request|registering|registration|inscription|"
                         r"purchase|achat|commande|want|need|besoin|items?|articles?)|.*\b(?:of|à|de|du|des|for|pour|"
                         r"au|aux|a|the|le|la|les))$")
@@ -531,6 +534,9 @@ _NOT_AN_ITEM_START = re.compile(
 
 def _item_first(raw: str) -> Tuple[Optional[str], bool]:
     text = _GREETING.sub("", raw).strip()
+    label = re.match(r"^(?:[^\s:—–-]+(?:\s+[^\s:—–-]+){0,4})\s*(?::|—|–|\s-\s)\s*(?=\S)", text)
+    if label and not re.search(r"\d|\$", label.group(0)):
+        text = text[label.end():]  # "Re: ...", "Objet : ...", "Avec Uber : taxi ...": what follows the label
     if not text or _NOT_AN_ITEM_START.match(text) or text.rstrip().endswith("?") and "$" not in text:
         return None, False
     if re.match(r"(?i)(?:want|need|looking|please|pls|can|could|would|wanted|needed|buy|buying|order|ordering|"

@@ -121,8 +121,9 @@ def test_places(text, code):
 
 
 def test_nothing_said_reads_nothing(policy):
-    for text in ("", "hi", "I need to buy something", "bonjour"):
-        assert read_opening(text, policy).values == {}
+    for text in ("", "hi", "I need to buy something", "bonjour", "/start_purchase", '/inform{"item": "pens"}'):
+        opening = read_opening(text, policy)
+        assert opening.values == {} and opening.fallback == {}, text
 
 
 @pytest.mark.parametrize("text", ["buy stuff", "I want to order some things", "je veux acheter des trucs",
@@ -189,6 +190,7 @@ def test_fallback_readings_when_the_nlu_found_nothing(policy, text, slot, value)
     ("can we order sandwiches for the briefing? Lunch Box Deli, ~$140", "Lunch Box Deli", False),
     ("Révision du rapport, Plume Claire inc., 65 $/h", "Plume Claire inc", False),  # the full stop is dropped
     ("a webinar on accessibility, $50", None, False),
+    ("un gâteau pour le départ de Louise, 48 $", None, False),  # a first name after "de" is no firm
     ("Dinner for the visiting team at Moncton, $200", None, False),  # a place is no supplier
 ])
 def test_a_supplier_and_how_plainly_it_is_named(policy, text, supplier, plain):
@@ -250,6 +252,24 @@ def test_a_first_name_is_no_item(value, message, weak):
     ("I need the CSM exam voucher from Scrum.org, $150", "en", "supplier", "Scrum.org"),
     ("a copy of the standard from the Canadian Standards Association, $120", "en", "supplier",
      "Canadian Standards Association"),
+    ("Re: onboarding kit - 5 lanyards, $3 each", "en", "item", None),  # the label is no item...
+    ("Could we expense a Notion team plan? $8/user/month", "en", "item", "Notion team plan"),
 ])
 def test_openings_that_name_things_less_plainly(policy, text, language, slot, value):
     assert read_opening(text, policy, language).values.get(slot) == value
+
+
+@pytest.mark.parametrize("text, item", [
+    ("Re: 5 lanyards for the onboarding kit, $3 each", "lanyards"),  # ...what follows it is
+    ("Objet : casques d'écoute, 2 à 79 $", "casques d'écoute"),
+    ("Chez Costco : 6 caisses d'eau, 5,99 $ chacune", "caisses d'eau"),
+    ("Kindle edition of Sprint, $18, for our book club", "Kindle edition of Sprint"),  # "book club" is no verb
+])
+def test_the_item_after_a_label(policy, text, item):
+    opening = read_opening(text, policy, "fr" if "$ " in text or " : " in text else "en")
+    assert opening.fallback.get("item") == item
+
+
+def test_a_count_with_a_thousands_comma(policy):
+    opening = read_opening("Proofreading of the annual report, 12,000 words at $0.04/word", policy)
+    assert opening.values["unit_price"] == "0.04" and opening.fallback["quantity"] == 12000
