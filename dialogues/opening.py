@@ -33,7 +33,7 @@ _AMOUNT = re.compile(
     r"(?P<before>(?:CA)?\$\s?)?(?P<number>\d{1,3}(?:[ \u00a0\u202f,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
     r"(?P<after>\s?\$|\s?(?:dollars?|bucks|CAD)\b)?", re.IGNORECASE)
 _EACH = re.compile(r"^\s*(?:each|ea\b|ch\.|chaque\b|apiece|a piece|par (?:utilisateur|usager|si[eè]ge|poste|analyste|"
-                   r"employ[ée]e?|participant|personne)|per (?:analyst|developer|employee|participant)|"
+                   r"employ[ée]e?|participant|personne|membre)|per (?:analyst|developer|employee|participant|member)|"
                    r"per (?:unit|item|piece|person|box|pack|licen[cs]e|seat|user|ticket|head)|"
                    r"/\s?(?:unit|ea|each|box|pack|person|seat|user|ticket)|a (?:box|pack|unit|seat|"
                    r"ticket|licen[cs]e|head)|chacune?|l'unit[ée]|par (?:unit[ée]|personne|bo[iî]te|billet|"
@@ -300,8 +300,8 @@ def _amounts(raw: str, locale: str, quantity: Optional[int], opening: Opening, t
         else:
             opening.unsure["unit_price"] = "a total that does not divide evenly"
         return
-    if re.search(r"(?:\bat|@|à)\s*$", before, re.IGNORECASE):
-        opening.values["unit_price"] = _money(value)
+    if re.search(r"(?:\bat|@|à|\d\s?x)\s*$", before, re.IGNORECASE):
+        opening.values["unit_price"] = _money(value)  # "3 at $40", "4 x 195 $"
         return
     opening.unsure["unit_price"] = "each or in all"
 

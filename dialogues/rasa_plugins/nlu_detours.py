@@ -71,6 +71,11 @@ class DetourCheck(GraphComponent):
                         "switch_language", "goodbye"],
             "answer_intents": ["inform", "start_purchase"],
             "low_confidence": 0.5,
+            # Intents that are the whole message: a change of language is said in few words
+            # ("English please"), and "language" is also in what staff buy ("plain language
+            # editing", "language training"). Believed only when every word is one of the
+            # intent's, or a language is named and the few other words are no answer's words.
+            "whole_message": {"switch_language": ["english", "anglais", "french", "francais", "francaise"]},
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -130,7 +135,11 @@ class DetourCheck(GraphComponent):
         own = self.vocabulary.get(intent, set())
         if not mentions(said, own):
             return False
+        answer_words = set().union(*(self.vocabulary.get(i, set()) for i in self.config["answer_intents"]))
+        if intent in self.config["whole_message"]:
+            others = [word for word in said if not mentions([word], own)]
+            named = mentions(said, set(self.config["whole_message"][intent]))
+            return not others or (named and len(others) <= 2 and not mentions(others, answer_words))
         if confidence >= self.config["low_confidence"]:
             return True
-        answer_words = set().union(*(self.vocabulary.get(i, set()) for i in self.config["answer_intents"]))
         return mentions(said, own - answer_words)

@@ -59,6 +59,19 @@ def test_real_detours_are_kept(trained, text, intent, confidence):
     assert classified(trained, text, intent, confidence)["name"] == intent
 
 
+@pytest.mark.parametrize("text, believed", [
+    # what staff buy: the model said switch_language (0.95) to the first, and the form asked
+    # for the item again each time it was typed
+    ("Plain language editing", False), ("language training", False), ("sign language interpreter", False),
+    ("French language course for two analysts", False),
+    # changes of language, some with words of their own
+    ("English please", True), ("switch language", True), ("langue", True),
+    ("English from now on, thanks", True), ("en français svp merci", True),
+])
+def test_a_change_of_language_is_the_whole_message(trained, text, believed):
+    assert (classified(trained, text, "switch_language", 0.95)["name"] == "switch_language") is believed
+
+
 def test_answers_are_left_alone(trained):
     # Not a detour: inform, affirm, deny... are the answer whatever their words.
     assert classified(trained, "Zorvane", "inform", 0.62)["name"] == "inform"
