@@ -203,9 +203,9 @@ def test_a_supplier_and_how_plainly_it_is_named(policy, text, supplier, plain):
     ("Need 3 Zoom Webinar add-ons at $79/month each", None, "79.00"),
     ("location d'une voiture électrique, 10 mois à 420 $/mois", 10, "420.00"),
     ("Licence Tableau pour 3 analystes, 75 $ par utilisateur par mois", None, "75.00"),
-    ("5 rallonges à 12,49 $ ch. chez Canac", 5, "12.49"),
+    ("5 rallonges à 12,49 $ ch. chez Canac", 5, "12.49"),  # a count that opens the message decides
     ("Toner HP 58A, 3 x $129, Staples", 3, "129.00"),  # "N x $P": N at P each
-    ("Mural for the team, $9.99 per member monthly, 10 members", None, "9.99"),  # a count that opens the message decides
+    ("Mural for the team, $9.99 per member monthly, 10 members", None, "9.99"),
     ("the 2026 Canadian Tax Guide from Carswell, $210", None, "210.00"),  # a year is no count
     ("an accessibility audit, Fable quoted $3,900, due before the Feb 20 launch", 1, "3900.00"),
 ])
