@@ -75,7 +75,7 @@ class ValidatePurchaseForm(FormValidationAction):
         draft, stale = draft_of(tracker, overrides={slot: value for slot, value in events.items()}, skip=tuple(new))
         for slot in stale:  # stored unread while the checks were down; ask again
             events[slot] = None
-        already_read = self._opening(new, intent, message, draft) if requested is None else {}
+        already_read = self._opening_or_nothing(new, intent, message, draft) if requested is None else {}
         for slot in ANSWER_SLOTS:
             if slot not in new:
                 continue
@@ -114,6 +114,19 @@ class ValidatePurchaseForm(FormValidationAction):
         if answered_now:
             events.update(self._check(draft, answered_now, dispatcher))
         return [SlotSet(slot, value) for slot, value in events.items()]
+
+    @classmethod
+    def _opening_or_nothing(cls, new: Dict[str, Any], intent: Optional[str], message: str, draft) -> Dict[str, Any]:
+        """The opening's reading, or none: a reading that fails leaves the entities' answers and
+        the questions, never a requester with no reply."""
+        given = dict(new)
+        try:
+            return cls._opening(new, intent, message, draft)
+        except Exception:  # heuristics over free text: the form must still answer
+            log.exception("could not read the opening message; its facts will be asked")
+            new.clear()
+            new.update(given)
+            return {}
 
     @staticmethod
     def _opening(new: Dict[str, Any], intent: Optional[str], message: str, draft) -> Dict[str, Any]:

@@ -142,6 +142,23 @@ def test_an_opening_read_where_the_nlu_found_nothing_is_read_like_an_answer(data
     assert slot_sets(events)["item"] == "whiteboard"
 
 
+def test_an_opening_that_cannot_be_read_still_gets_its_entities_and_a_question(database, monkeypatch):
+    """A reading of the first message that fails (a bug in its heuristics) costs its extra facts,
+    never the reply: the entities' answers are kept and the next question is asked."""
+    import dialogues.actions.purchase_form as purchase_form
+
+    def broken(*args, **kwargs):
+        raise ValueError("a reading that went wrong")
+
+    monkeypatch.setattr(purchase_form, "read_opening", broken)
+    events, said = validate("form_opening_message")
+
+    slots = slot_sets(events)
+    assert slots["item"] == "whiteboard" and slots["province"] == "ON"
+    assert slots["supplier"] == "Toy"  # the entity's piece of the name, as the NLU found it
+    assert slots["requested_slot"] == "cost_centre"
+
+
 def test_price_over_the_limit_is_cleared_and_explained_in_the_policys_words(database, policy):
     events, said = validate("form_price_over_limit")
 
