@@ -392,6 +392,20 @@ def category_phrases(policy: LoadedPolicy) -> Dict[str, List[str]]:
     return out
 
 
+_PHRASE_INDEX: Tuple[Optional[str], List[Tuple[str, str]]] = (None, [])
+
+
+def _category_needles(policy: LoadedPolicy) -> List[Tuple[str, str]]:
+    """(phrase as compared, category) for every phrase of category_phrases. Built once per policy
+    version: a guess compares the message with some two thousand phrases."""
+    global _PHRASE_INDEX
+    if _PHRASE_INDEX[0] != policy.version:
+        needles = [(_words(_ELIDED.sub("", name)), key) for key, names in category_phrases(policy).items()
+                   for name in names]
+        _PHRASE_INDEX = (policy.version, needles)
+    return _PHRASE_INDEX[1]
+
+
 def guess_category(text: object, policy: LoadedPolicy, language: Optional[str] = None) -> Optional[str]:
     """The category of an item: first a name or synonym that appears in it whole, the longest
     winning ("a USB-C dock" names "USB-C dock": IT hardware); else the category whose words (its
@@ -417,15 +431,13 @@ _ELIDED = re.compile(r"\b[dlj]'", re.IGNORECASE)  # "papier pour l'imprimante": 
 def _phrase_category(text: object, policy: LoadedPolicy) -> Optional[str]:
     haystack = " " + _words(_ELIDED.sub("", clean(text))) + " "
     best: Tuple[int, Optional[str]] = (0, None)
-    for key, names in category_phrases(policy).items():
-        for name in names:
-            needle = _words(_ELIDED.sub("", name))
-            if len(needle) >= 2 and f" {needle} " in haystack and len(needle) > best[0]:
-                best = (len(needle), key)
-            # plurals: "whiteboards" names "whiteboard"
-            elif len(needle) >= 4 and (f" {needle}s " in haystack or f" {needle}es " in haystack) \
-                    and len(needle) > best[0]:
-                best = (len(needle), key)
+    for needle, key in _category_needles(policy):
+        if len(needle) >= 2 and f" {needle} " in haystack and len(needle) > best[0]:
+            best = (len(needle), key)
+        # plurals: "whiteboards" names "whiteboard"
+        elif len(needle) >= 4 and (f" {needle}s " in haystack or f" {needle}es " in haystack) \
+                and len(needle) > best[0]:
+            best = (len(needle), key)
     return best[1]
 
 
@@ -464,9 +476,7 @@ def _category_words(policy: LoadedPolicy) -> Dict[str, Dict[str, float]]:
     if _WORD_INDEX[0] == policy.version:
         return _WORD_INDEX[1]
     using: Dict[str, set] = {}
-    for key, category in policy.rules.categories.items():
-        phrases = [*category.name.values(), *(w for ws in category.synonyms.values() for w in ws),
-                   *(w for ws in category.examples.values() for w in ws)]
+    for key, phrases in category_phrases(policy).items():
         for phrase in phrases:
             for word in _telling_words(phrase):
                 using.setdefault(word, set()).add(key)

@@ -348,13 +348,18 @@ _NOT_NAMES = {"thanks", "thank you", "thx", "merci", "please", "pls", "svp", "as
               "aujourd'hui", "demain", "cad", "tps", "tvh", "hst", "gst"}
 
 
+def _team_names(policy: LoadedPolicy) -> set:
+    """The cost centres' team names as compared: a team is no supplier."""
+    return {answers._words(name) for names in answers.cost_centre_options(policy).values() for name in names}
+
+
 def _supplier_alone(raw: str, policy: LoadedPolicy) -> Optional[str]:
     """A supplier named on its own, with no "from" or "chez": a capitalised name of one to four
     words between commas, beside an amount or ending the message, that is no place, team, cost
     centre or courtesy."""
     # A comma between digits is a French decimal ("6,49 $"), not a separator.
     segments = [part.strip(" .!?") for part in re.split(r"(?<!\d),|,(?!\d)|;|\s-\s|(?<=[.!?])\s+", raw)]
-    teams = {answers._words(name) for names in answers.cost_centre_options(policy).values() for name in names}
+    teams = _team_names(policy)
     for index, segment in enumerate(segments[1:], start=1):
         if not _NAME_ALONE.match(segment) or _CC_NUMBER.search(segment):
             continue
@@ -389,7 +394,7 @@ def _only_a_place(name: str) -> bool:
 
 
 def _supplier_named(raw: str, policy: LoadedPolicy) -> Optional[str]:
-    teams = {answers._words(name) for names in answers.cost_centre_options(policy).values() for name in names}
+    teams = _team_names(policy)
     candidates = [m.group("name") for m in _NAMED_AFTER.finditer(raw)]
     for cue in _NAMED_BEFORE.finditer(raw):
         after = _CAPITALISED.match(raw, cue.end())
@@ -446,10 +451,19 @@ _VAGUE_ITEMS = {"stuff", "some stuff", "things", "thing", "items", "item", "a fe
                 "trucs", "des trucs", "choses", "des choses", "articles", "quelque chose", "it", "them", "ca", "cela"}
 
 
+# "a box of pens", "a few pens": one box, some pens, but how many pens is the question.
 _CONTAINER_WORDS = {"few", "couple", "pair", "dozen", "bunch", "lot", "box", "pack", "set", "case", "douzaine", "paire",
                     "boîte", "boite", "paquet", "ensemble"}
-_SINGULAR = re.compile(r"^(?:a|an|one|un|une|a single|a new|une nouvelle|un nouveau)\s+(?!(?:few|couple|pair|dozen|"
-                       r"bunch|lot|box|pack|set|case|douzaine|paire|boîte|boite|paquet|lot|ensemble)\b)", re.IGNORECASE)
+_SINGULAR = re.compile(r"^(?:a|an|one|un|une|a single|a new|une nouvelle|un nouveau)\s+(?!(?:"
+                       + "|".join(sorted(_CONTAINER_WORDS)) + r")\b)", re.IGNORECASE)
+
+
+def _trimmed(phrase: str) -> Tuple[str, bool]:
+    """An item's words without the article, count or possessive before them and the preposition
+    left after them, and whether they were said as one ("a webcam")."""
+    singular = bool(_SINGULAR.match(phrase))
+    phrase = _LEADING.sub("", phrase).strip()
+    return re.sub(r"(?i)(?:\s+(?:de|du|des|of|à|at|for|pour|d'))+$", "", phrase).strip(), singular
 
 
 def _item(raw: str) -> Tuple[Optional[str], bool]:
@@ -463,9 +477,7 @@ def _item(raw: str) -> Tuple[Optional[str], bool]:
         phrase = re.sub(r"(».|»).*$", "»", phrase)  # "webinaire « Rédaction claire » de l'Institut"
         phrase = re.sub(r"(?i)^(?:to\s+)?(?:r[ée]server|acheter|commander|renouveler|order|buy|get|book|purchase|"
                         r"hire|rent|renew)\s+(?:(?:me|us|nous|moi)\s+)?", "", phrase)
-        singular = bool(_SINGULAR.match(phrase))
-        phrase = _LEADING.sub("", phrase).strip()
-        phrase = re.sub(r"(?i)(?:\s+(?:de|du|des|of|à|at|for|pour|d'))+$", "", phrase).strip()
+        phrase, singular = _trimmed(phrase)
         if re.match(r"(?i)(?:to|a purchase|an order|something|un achat|quelque chose|acheter|commander)\b", phrase):
             continue
         if answers.folded(phrase) in _VAGUE_ITEMS:
@@ -544,10 +556,7 @@ def _item_first(raw: str) -> Tuple[Optional[str], bool]:
                 r"louer|embaucher|renouveler)\b", text):
         return None, False  # a verb of wanting: _item has read what follows it, or found nothing to buy
     stop = _ITEM_STOP.search(text)
-    phrase = (text[: stop.start()] if stop else text).strip()
-    singular = bool(_SINGULAR.match(phrase))
-    phrase = _LEADING.sub("", phrase).strip()
-    phrase = re.sub(r"(?i)(?:\s+(?:de|du|des|of|à|at|for|pour|d'))+$", "", phrase).strip()
+    phrase, singular = _trimmed((text[: stop.start()] if stop else text).strip())
     if answers.folded(phrase) in _VAGUE_ITEMS or not 1 <= len(phrase.split()) <= 6 \
             or not any(ch.isalpha() for ch in phrase):
         return None, False

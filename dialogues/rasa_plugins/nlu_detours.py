@@ -135,11 +135,13 @@ class DetourCheck(GraphComponent):
         own = self.vocabulary.get(intent, set())
         if not mentions(said, own):
             return False
-        answer_words = set().union(*(self.vocabulary.get(i, set()) for i in self.config["answer_intents"]))
         if intent in self.config["whole_message"]:
             others = [word for word in said if not mentions([word], own)]
             named = mentions(said, set(self.config["whole_message"][intent]))
-            return not others or (named and len(others) <= 2 and not mentions(others, answer_words))
+            return not others or (named and len(others) <= 2 and not mentions(others, self._answer_words()))
         if confidence >= self.config["low_confidence"]:
             return True
-        return mentions(said, own - answer_words)
+        return mentions(said, own - self._answer_words())
+
+    def _answer_words(self) -> Set[str]:
+        return set().union(*(self.vocabulary.get(i, set()) for i in self.config["answer_intents"]))
