@@ -392,16 +392,20 @@ def category_phrases(policy: LoadedPolicy) -> Dict[str, List[str]]:
     return out
 
 
-_PHRASE_INDEX: Tuple[Optional[str], List[Tuple[str, str]]] = (None, [])
+_PHRASE_INDEX: Tuple[Optional[str], List[Tuple[str, str, bool]]] = (None, [])
 
 
-def _category_needles(policy: LoadedPolicy) -> List[Tuple[str, str]]:
-    """(phrase as compared, category) for every phrase of category_phrases. Built once per policy
-    version: a guess compares the message with some two thousand phrases."""
+def _category_needles(policy: LoadedPolicy) -> List[Tuple[str, str, bool]]:
+    """(phrase as compared, category, shared) for every phrase of category_phrases; shared when
+    every telling word of it is used by several categories ("subscription", "abonnement": how a
+    thing is bought, not what). Built once per policy version: a guess compares the message with
+    some two thousand phrases."""
     global _PHRASE_INDEX
     if _PHRASE_INDEX[0] != policy.version:
-        needles = [(_words(_ELIDED.sub("", name)), key) for key, names in category_phrases(policy).items()
-                   for name in names]
+        index = _category_words(policy)
+        needles = [(_words(_ELIDED.sub("", name)), key,
+                    all(len(index.get(word, ())) > 1 for word in _telling_words(name)))
+                   for key, names in category_phrases(policy).items() for name in names]
         _PHRASE_INDEX = (policy.version, needles)
     return _PHRASE_INDEX[1]
 
@@ -430,15 +434,16 @@ _ELIDED = re.compile(r"\b[dlj]'", re.IGNORECASE)  # "papier pour l'imprimante": 
 
 def _phrase_category(text: object, policy: LoadedPolicy) -> Optional[str]:
     haystack = " " + _words(_ELIDED.sub("", clean(text))) + " "
-    best: Tuple[int, Optional[str]] = (0, None)
-    for needle, key in _category_needles(policy):
-        if len(needle) >= 2 and f" {needle} " in haystack and len(needle) > best[0]:
-            best = (len(needle), key)
+    # A phrase only one category uses beats a shared one ("abonnement numérique au Devoir" is a
+    # newspaper, whatever "abonnement" says); then the longest wins.
+    best: Tuple[bool, int, Optional[str]] = (False, 0, None)
+    for needle, key, shared in _category_needles(policy):
+        found = len(needle) >= 2 and f" {needle} " in haystack
         # plurals: "whiteboards" names "whiteboard"
-        elif len(needle) >= 4 and (f" {needle}s " in haystack or f" {needle}es " in haystack) \
-                and len(needle) > best[0]:
-            best = (len(needle), key)
-    return best[1]
+        found = found or len(needle) >= 4 and (f" {needle}s " in haystack or f" {needle}es " in haystack)
+        if found and (not shared, len(needle)) > best[:2]:
+            best = (not shared, len(needle), key)
+    return best[2]
 
 
 # Words that say nothing of what is bought, in either language.
@@ -447,7 +452,8 @@ a an the of for to and or with from in on at by our my your their new some few m
 need needs order buy purchase get renew team teams office bureau service services item items thing things unit units
 pack box boxes set sets kit kits piece pieces pair pairs copy copies annual yearly monthly year month day days
 le la les un une des du de d l au aux et ou pour par sur avec dans notre nos mon ma mes votre vos leur leurs
-nouveau nouvelle nouveaux nouvelles quelques chaque ensemble boite boites paquet paquets lot lots annee mois jour jours
+annuel annuelle mensuel mensuelle nouveau nouvelle nouveaux nouvelles quelques chaque ensemble boite boites paquet
+paquets lot lots annee mois jour jours
 """.split())
 
 

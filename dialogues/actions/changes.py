@@ -5,12 +5,12 @@ import json
 from typing import Any, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .. import answers, services
 from ..draft import ANSWER_SLOTS, CONFIRM
-from .common import draft_of, entity_values, field_label, has_answers, language_of
+from .common import draft_of, entity_values, field_label, has_answers, language_of, value_before_latest_message
 
 # Entities that carry a new value, and the answer each one changes.
 VALUE_ENTITIES = {"item": "item", "supplier": "supplier", "amount": "unit_price", "quantity": "quantity",
@@ -41,7 +41,11 @@ class ActionChangeAnswer(Action):
         return "action_change_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List:
-        if not has_answers(tracker) and tracker.active_loop_name is None:
+        if tracker.active_loop_name is None and not _answered_before(tracker):
+            if has_answers(tracker):
+                # "Oil change + inspection for the fleet car, Jiffy Lube, $119.95" with no request
+                # open changes nothing: its facts open one (the form reads the message as a first one).
+                return [FollowupAction("purchase_form")]
             dispatcher.utter_message(response="utter_nothing_to_change")
             return []
         policy = services.POLICY.get()
@@ -66,6 +70,11 @@ class ActionChangeAnswer(Action):
             draft, _ = draft_of(tracker)
             ask_which(dispatcher, draft)
         return events
+
+
+def _answered_before(tracker: Tracker) -> bool:
+    """Whether any answer was given before the latest message (its own entities fill slots too)."""
+    return any(value_before_latest_message(tracker, slot) is not None for slot in ANSWER_SLOTS)
 
 
 def ask_which(dispatcher: CollectingDispatcher, draft) -> None:

@@ -340,6 +340,11 @@ def test_an_answer_as_close_to_two_choices_names_neither(policy):
     ("Open-source bug fix in a book publishing tool", "open_source_code_work"),  # longest name wins
     ("Fournitures de bureau", "office_supplies"),
     ("un billet d'avion pour Ottawa", "travel"),  # a French synonym with an apostrophe
+    # "subscription" and "abonnement" are used by several categories: a named newspaper wins
+    ("Abonnement numérique au Devoir", "publications"),
+    ("Hill Times subscription renewal", "publications"),
+    ("Miro subscription for the team", "software_licence"),
+    ("abonnement annuel", "software_licence"),
 ])
 def test_guess_category(policy, text, expected):
     assert guess_category(text, policy) == expected

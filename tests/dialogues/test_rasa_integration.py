@@ -193,6 +193,19 @@ def test_change_answers_before_submitting(sqlite_stack, new_sender):
     assert [(s[1], s[2]) for s in stored] == [("Grand & Toy", Decimal("33.90"))]
 
 
+def test_a_change_with_no_request_open_opens_one_with_its_facts(sqlite_stack, new_sender):
+    # A first message the NLU takes for a change ("Oil change + inspection, Jiffy Lube, $119.95")
+    # has nothing to change: its facts start the purchase, and what it said is not asked again.
+    replies = sqlite_stack.say(new_sender, '/change_answer{"item": "box of pens", "supplier": "Staples"}')
+    said = texts(replies)
+    assert "Changing" not in said and "Office supplies" in said
+    assert "supplier's name" not in said and "What do you need to buy" not in said
+    replies = converse(sqlite_stack, new_sender, "100200", "2", "25", "Ontario", "2026-12-15", "sprint planning",
+                       "no", "no")
+    summary = texts(replies)
+    assert "Here is your request" in summary and "Supplier: Staples" in summary
+
+
 def test_bad_requests_to_the_webhook_get_clear_errors(sqlite_stack):
     assert sqlite_stack.post_raw(b"not json").status_code == 400
     assert sqlite_stack.post_raw({"message": "hi"}).status_code == 400
