@@ -38,6 +38,7 @@ MESSAGES: dict[str, frozenset[str]] = {
     "classification_not_allowed": frozenset({"classification", "allowed"}),
     "split_same_supplier": frozenset({"window_days", "combined", "limit", "purchases", "count"}),
     "split_same_requirement": frozenset({"window_days", "combined", "limit", "purchases", "count"}),
+    "split_same_need_doubtful": frozenset({"window_days", "combined", "limit", "matches", "count"}),
     "split_attestation_needed": frozenset({"window_days", "purchases", "count"}),
     "split_attested": frozenset({"window_days", "purchases", "count"}),
     "sole_source_frequent": frozenset({"window_days", "count"}),

@@ -305,12 +305,27 @@ class Payment(Strict):
     source: Source
 
 
+class SameNeed(Strict):
+    """Two bands of policies/same_need.py's score (percent): a block at or above `block`, a
+    warning for the approver from `warn`; the words it ignores and the wordings of one thing."""
+    block: Similarity = 85
+    warn: Similarity = 70
+    ignore_words: Dict[Language, List[IgnoredWord]] = {}
+    synonyms: List[List[Synonym]] = []
+
+    @root_validator(skip_on_failure=True)
+    def _bands_in_order(cls, values):
+        if values["warn"] > values["block"]:
+            raise Broken([(("warn",), f"warn ({values['warn']}) must not be above block ({values['block']})")])
+        return values
+
+
 class Splitting(Strict):
     window_days: WindowDays
     supplier_similarity: Similarity = 90
     # Words that do not tell two suppliers apart: legal forms, the country.
     supplier_ignore_words: List[IgnoredWord] = []
-    requirement_similarity: Similarity = 85
+    same_need: SameNeed = SameNeed()
     source: Source
 
 

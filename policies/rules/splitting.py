@@ -13,6 +13,7 @@ from rapidfuzz import fuzz
 
 from ..evaluation import BLOCK, WARN
 from ..facts import Facts, Purchase, in_force
+from ..same_need import NeedWords, need_of, need_words, similarity
 
 
 def _plain(text: str) -> str:
@@ -69,15 +70,52 @@ def _supplier_history(facts: Facts) -> List[Purchase]:
     return facts.memo["supplier_history"]
 
 
+# The pack's word lists, stemmed once per rules object (a policy version).
+_NEED_WORDS: Dict[int, Tuple[Any, NeedWords, frozenset]] = {}
+
+
+def need_words_of(rules) -> Tuple[NeedWords, frozenset]:
+    """The same-need measure's word lists from the pack, and the stems of the cost centres'
+    names ("Digital Service" says who buys, not what)."""
+    held = _NEED_WORDS.get(id(rules))
+    if held is None or held[0] is not rules:
+        rule = rules.splitting.same_need
+        words = need_words([w for ws in rule.ignore_words.values() for w in ws], rule.synonyms)
+        names = [text for centre in rules.approval.cost_centres.values() for text in centre.name.values()]
+        drop = frozenset(need_words(names, []).ignored)
+        if len(_NEED_WORDS) > 8:
+            _NEED_WORDS.clear()
+        held = _NEED_WORDS[id(rules)] = (rules, words, drop)
+    return held[1], held[2]
+
+
+def score(a: str, b: str, words: NeedWords, drop: frozenset) -> float:
+    """How alike two descriptions' needs are, 0 to 100."""
+    return 100 * similarity(need_of(a, words, drop), need_of(b, words, drop))
+
+
+def _same_need_scores(facts: Facts) -> List[Tuple[Purchase, float]]:
+    """This cost centre's purchases of the category in the window, each with its same-need score;
+    computed once per request, however many rules ask."""
+    if "same_need" not in facts.memo:
+        words, drop = need_words_of(facts.rules)
+        wanted = need_of(facts.request.description, words, drop)
+        facts.memo["same_need"] = [
+            (r, 100 * similarity(need_of(r.description, words, drop), wanted))
+            for r in _recent(facts, facts.rules.splitting.window_days)
+            if r.category == facts.request.category
+        ]
+    return facts.memo["same_need"]
+
+
 def _same_need(facts: Facts) -> List[Purchase]:
-    rule = facts.rules.splitting
-    wanted = facts.request.description.casefold()
-    return [
-        r
-        for r in _recent(facts, rule.window_days)
-        if r.category == facts.request.category
-        and fuzz.token_set_ratio(r.description.casefold(), wanted) >= rule.requirement_similarity
-    ]
+    block = facts.rules.splitting.same_need.block
+    return [r for r, value in _same_need_scores(facts) if value >= block]
+
+
+def _maybe_same_need(facts: Facts) -> List[Purchase]:
+    band = facts.rules.splitting.same_need
+    return [r for r, value in _same_need_scores(facts) if band.warn <= value < band.block]
 
 
 def _total(records: List[Purchase]) -> Decimal:
@@ -117,9 +155,36 @@ def same_supplier(facts: Facts):
 def same_requirement(facts: Facts):
     records = _same_need(facts)
     from_supplier = _from_supplier(facts, facts.rules.splitting.window_days)
-    if {r.reference for r in records} <= {r.reference for r in from_supplier} and _past_limit(facts, from_supplier):
+    reported = {r.reference for r in from_supplier} if _past_limit(facts, from_supplier) else set()
+    if records and {r.reference for r in records} <= reported:
         return []  # the same purchases are already reported as splitting with this supplier
-    return _over_limit(facts, "splitting.same_requirement", "split_same_requirement", "description", records)
+    return (_over_limit(facts, "splitting.same_requirement", "split_same_requirement", "description", records)
+            or _doubtful(facts, records, reported))
+
+
+def _doubtful(facts: Facts, sure: List[Purchase], reported: set):
+    """A warning for the approver: purchases that may be the same need (between the pack's two
+    bands) would, with the sure ones and this one, pass the limit. A person judges these."""
+    maybe = _maybe_same_need(facts)
+    if not maybe or {r.reference for r in maybe} <= reported:
+        return []
+    over = _past_limit(facts, sure + maybe)
+    if over is None:
+        return []
+    combined, limit = over
+    rule = facts.rules.splitting
+    scores = dict((r.reference, value) for r, value in _same_need_scores(facts))
+    matches = "; ".join(f"{r.reference}, {facts.money(r.total)} ({r.supplier}, {r.on.isoformat()})" for r in maybe)
+    return [
+        facts.finding(
+            "splitting.same_requirement", WARN, "split_same_need_doubtful", rule.source, field="description",
+            data={"combined": combined, "limit": limit.amount, "purchases": [r.reference for r in sure + maybe],
+                  "doubtful": [r.reference for r in maybe],
+                  "scores": {r.reference: round(scores[r.reference]) for r in maybe}},
+            window_days=rule.window_days, combined=facts.money(combined), limit=facts.money(limit.amount),
+            matches=matches, count=len(maybe),
+        )
+    ]
 
 
 def attestation(facts: Facts):

@@ -166,6 +166,75 @@ def test_same_need_spread_over_suppliers_is_reported_beside_the_supplier_splitti
     assert sorted(finding.data["purchases"]) == sorted(p.reference for p in same_supplier + elsewhere)
     assert finding.data["combined"] == limit + CENT + Decimal("50.00")
 
+# --- the same need in other words (policies/same_need.py) ----------------------------------------
+CHAIRS = dict(REQUEST, supplier="Grand & Toy", description="Ergonomic office chairs (Digital Service)")
+
+
+@pytest.mark.parametrize("earlier", [
+    "Ergonomic chairs for the Digital Service team",  # reworded, the team's name left out
+    "Chaises ergonomiques pour l'équipe du Service numérique",  # in French
+    "ergonomic chiars x6",  # misspelt
+])
+def test_the_same_need_in_other_words_blocks(kit, earlier):
+    # Issue 19: $8,000 of chairs from Staples eight days ago, then $3,000 more from Grand & Toy.
+    limit = kit.transaction_limit()
+    total = _total(kit, **{k: v for k, v in CHAIRS.items() if k != "supplier"})
+    history = _history(kit, limit - total + CENT, supplier="Staples", category=CHAIRS["category"],
+                       descriptions=[earlier], days_ago=(8,))
+    finding = only(kit.judge(history, **CHAIRS), "splitting.same_requirement")
+    assert finding.severity == BLOCK
+    assert finding.data["purchases"] == [history[0].reference]
+
+
+@pytest.mark.parametrize("earlier", [
+    "Chair repair for the Digital Service team",  # what is bought is a repair, not chairs
+    "Ergonomic footrests",
+    "Printer paper",
+])
+def test_different_needs_that_share_words_are_not_counted(kit, earlier):
+    limit = kit.transaction_limit()
+    history = _history(kit, limit, supplier="Staples", category=CHAIRS["category"], descriptions=[earlier],
+                       days_ago=(8,))
+    assert not findings(kit.judge(history, **CHAIRS), "splitting.same_requirement")
+
+
+def test_a_doubtful_match_warns_the_approver_with_the_purchase_it_looks_like(kit):
+    # The same thing of another kind ("mesh task chairs" and "ergonomic office chairs") is for
+    # a person to judge: a warning naming the purchase, its amount, supplier and date.
+    limit = kit.transaction_limit()
+    total = _total(kit, **{k: v for k, v in CHAIRS.items() if k != "supplier"})
+    history = _history(kit, limit - total + CENT, supplier="Staples", category=CHAIRS["category"],
+                       descriptions=["Mesh task chairs"], days_ago=(8,))
+    result = kit.judge(history, **CHAIRS)
+    finding = only(result, "splitting.same_requirement")
+    assert finding.severity == WARN
+    assert result.outcome != BLOCKED
+    past = history[0]
+    assert finding.data["doubtful"] == [past.reference]
+    band = kit.policy.rules.splitting.same_need
+    assert band.warn <= finding.data["scores"][past.reference] < band.block
+    assert f"{past.reference}, {kit.money(past.total)} (Staples, {past.on.isoformat()})" in finding.message
+    # Under the limit together: nothing to judge.
+    small = _history(kit, Decimal("50.00"), supplier="Staples", category=CHAIRS["category"],
+                     descriptions=["Mesh task chairs"], days_ago=(8,))
+    assert not findings(kit.judge(small, **CHAIRS), "splitting.same_requirement")
+
+
+def test_the_bands_come_from_the_pack(kit):
+    # An admin who lowers the block band to a doubtful match's score turns its warning into a block.
+    limit = kit.transaction_limit()
+    total = _total(kit, **{k: v for k, v in CHAIRS.items() if k != "supplier"})
+    history = _history(kit, limit - total + CENT, supplier="Staples", category=CHAIRS["category"],
+                       descriptions=["Mesh task chairs"], days_ago=(8,))
+    finding = only(kit.judge(history, **CHAIRS), "splitting.same_requirement")
+    assert finding.severity == WARN
+    score = finding.data["scores"][history[0].reference]
+    band = kit.policy.rules.splitting.same_need
+    stricter = kit.variant((f"    block: {band.block}\n", f"    block: {score}\n"),
+                           (f"    warn: {band.warn}\n", f"    warn: {min(band.warn, score)}\n"))
+    assert only(kit.judge(history, policy=stricter, **CHAIRS), "splitting.same_requirement").severity == BLOCK
+
+
 # --- splitting.attestation -----------------------------------------------------------------------
 @pytest.mark.parametrize("answer", [None, False])
 def test_a_past_purchase_from_the_supplier_needs_the_attestation(kit, answer):

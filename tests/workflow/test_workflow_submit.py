@@ -2,7 +2,7 @@
 is stored with its route and audited; a blocked one, one in someone else's name, and a revision
 of someone else's request or of a revision no longer current store nothing; a revision says what
 changed and whether the approval holds (storage.binding)."""
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 
 import pytest
 from sqlalchemy import func, select, update
@@ -145,3 +145,43 @@ def test_a_cancelled_request_can_no_longer_be_revised(kit):
     with pytest.raises(storage.InvalidTransition):
         _submit(kit, pens(supplier="Bureau en Gros"), revising=(request_id, 1))
     assert (_snapshot(kit, request_id), _counts(kit)) == (before, counts)
+
+
+# --- contract splitting in other words (issue 19), with the history seeded through storage ------
+CHAIRS_EARLIER = dict(description="Ergonomic chairs for the Digital Service team", quantity=10,
+                      unit_price="800.00")
+
+
+def _seed_chairs(kit):
+    """$8,000 (before tax) of chairs from Staples eight days before, approved."""
+    from datetime import timedelta
+
+    earlier = ON - timedelta(days=8)
+    request_id = kit.file(pens(**CHAIRS_EARLIER, needed_by="2027-01-20"), on=earlier)
+    kit.approve_all(request_id, on=earlier)
+    with kit.sessions.begin() as session:  # submitted then, not at the clock of this test run
+        session.execute(update(storage.PurchaseRequest).where(storage.PurchaseRequest.id == request_id)
+                        .values(submitted_at=datetime.combine(earlier, time(15, 0), tzinfo=timezone.utc)))
+    return kit.get(request_id)
+
+
+def test_the_same_need_reworded_from_another_supplier_is_blocked(kit):
+    earlier = _seed_chairs(kit)
+    before = _counts(kit)
+    with pytest.raises(workflow.BlockedRequest) as refused:
+        _submit(kit, pens(description="Ergonomic office chairs (Digital Service)", supplier="Grand & Toy",
+                          quantity=3, unit_price="1000.00"))
+    blocks = [f for f in refused.value.evaluation.findings if f.rule == "splitting.same_requirement"]
+    assert [f.severity for f in blocks] == ["block"] and blocks[0].data["purchases"] == [earlier.reference]
+    assert _counts(kit) == before
+
+
+def test_a_doubtful_same_need_is_filed_with_a_warning_for_the_approver(kit):
+    earlier = _seed_chairs(kit)
+    submitted = _submit(kit, pens(description="Mesh task chairs", supplier="Grand & Toy", quantity=3,
+                                  unit_price="1000.00"))
+    stored = kit.get(submitted.request_id)
+    warnings = [f for f in stored.evaluation["findings"] if f["rule"] == "splitting.same_requirement"]
+    assert [f["severity"] for f in warnings] == ["warn"]
+    assert f"{earlier.reference}, $9,040.00 (Staples, " in warnings[0]["message"]
+    assert stored.status == "submitted"

@@ -1,0 +1,262 @@
+"""Same need: whether two purchase descriptions buy the same thing, however each is worded.
+
+Contract splitting is rarely typed the same way twice: "Ergonomic chairs for the Digital Service
+team" then "Ergonomic office chairs (Digital Service)", or "laptop bags" then "carrying cases for
+notebooks". Comparing characters misses the first kind and cannot see the second, so a description
+is read for the words that carry the need:
+
+- the words are folded (case, accents, French elisions), stemmed in the description's language
+  (Snowball: "chairs" and "chair", "chaises" and "chaise" are one word), and the pack's ignored
+  words (filler, quantities, team names, containers: `splitting.same_need.ignore_words`) and
+  numbers are dropped, as are the cost centres' names;
+- the pack's synonym groups (`splitting.same_need.synonyms`, both languages in one group) turn
+  every wording of a thing into one concept: "laptop", "notebook computer", "ordinateur portable";
+- the head is the word that names what is bought: the last of the first phrase in English
+  ("printer paper": paper), the first in French ("papier pour imprimante": papier), so "chair
+  repair" and "new chairs", or "printer paper" and "printer", are different needs.
+
+Two descriptions with the same head score 0.6, plus up to 0.4 for the other words they share;
+with different heads, at most 0.5 for the words they share. The pack's two bands (percent) turn
+the score into a block, a warning for the approver to judge, or nothing (rules/splitting.py).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+
+import snowballstemmer
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+# Words that tell French from English: the description's language picks its stemmer.
+_FRENCH = frozenset("de des du la le les pour au aux une un et avec chez sur dans d l à par".split())
+_ENGLISH = frozenset("for the of and to with from a an on in at by our".split())
+# Where the first phrase, the one naming what is bought, ends.
+_PHRASE_END = {
+    "en": re.compile(r"[,;:()\[\]/|]|\s[-–—]\s|\b(?:for|from|with|to|at|by|via|including|incl|plus|per)\b"),
+    "fr": re.compile(r"[,;:()\[\]/|]|\s[-–—]\s|\b(?:pour|chez|avec|par|via|incluant|plus|sur|selon)\b|\bà\b"),
+}
+_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu)['’]", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+# "of" joins a container to its content ("boxes of pens": pens) or a thing to what it is for
+# ("repair of chairs": repair); the first phrase keeps what comes before it unless that is all
+# ignored words.
+_OF = re.compile(r"\bof\b")
+# Several things in one phrase ("keyboards and mice", "claviers et souris"): each has its head.
+_AND = re.compile(r"\b(?:and|et|plus|or|ou)\b|[+&]")
+# A phrase about who buys ("Policy team: 5 Excel seats", "équipe BDM, ...") names no thing.
+_WHO = frozenset("""team teams unit branch division staff officers officer employees members crew group
+equipe equipes unite direction personnel employes agents agent membres groupe""".split())
+
+_HEAD_WEIGHT = 0.6
+_REST_WEIGHT = 0.4
+_NO_HEAD_WEIGHT = 0.5
+# A misspelt head still names the thing ("keybaord"): a fuzzy match of long words only.
+_TYPO_LENGTH = 5
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str):
+    return snowballstemmer.stemmer(language)
+
+
+@lru_cache(maxsize=65536)  # the same words recur in every history
+def _stem(word: str) -> str:
+    """One stem whatever the language, so an English and a French description meet: the shorter
+    of the English and French stems ("figma", "figm": figm), without accents."""
+    english, french = _stemmer("english").stemWord(word), _stemmer("french").stemWord(word)
+    return _fold(min(english, french, key=len))
+
+
+# Endings only French words have, for a description with no little words to tell.
+_FRENCH_ENDING = re.compile(r"(?:iques?|eaux|eux|ées?|ettes?|eurs|euses?|ment)$")
+
+
+def _language(words: Sequence[str]) -> str:
+    french = sum(word in _FRENCH for word in words)
+    english = sum(word in _ENGLISH for word in words)
+    if french == english:
+        accented = any(_fold(word) != word or _FRENCH_ENDING.search(word) for word in words)
+        return "fr" if accented else "en"
+    return "fr" if french > english else "en"
+
+
+def _words(text: str) -> List[str]:
+    text = _ELISION.sub(" ", text.casefold().replace("&", " and ").replace("’", "'"))
+    return [w for part in _WORD.findall(text) for w in part.split("-") if w]
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one per pack version, a cache key
+class NeedWords:
+    """The pack's word lists, stemmed once: ignored stems, the concept each wording names, and
+    the synonyms' single words (a misspelt word is matched to them)."""
+
+    ignored: FrozenSet[str]
+    concepts: Dict[Tuple[str, ...], str]
+    longest: int
+    spellings: Dict[str, str]
+
+
+def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]]) -> NeedWords:
+    """Builds the word lists from the pack's."""
+    ignored = set()
+    for word in ignore_words:
+        for part in _words(word):
+            ignored |= {_fold(part), _stem(part)}
+    concepts: Dict[Tuple[str, ...], str] = {}
+    spellings: Dict[str, str] = {}
+    for group in synonyms:
+        group = list(group)
+        if not group:
+            continue
+        name = "=" + _fold(group[0].casefold())
+        for wording in group:
+            words = [w for w in _words(wording) if _fold(w) not in ignored]
+            key = tuple(_stem(w) for w in words if _stem(w) not in ignored)
+            if key:
+                concepts.setdefault(key, name)
+            if len(key) == 1 and len(key[0]) >= _TYPO_LENGTH:
+                spellings.setdefault(key[0], name)
+    longest = max((len(key) for key in concepts), default=1)
+    return NeedWords(frozenset(ignored), concepts, longest, spellings)
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a description buys: its heads (the things), the first phrase's other words, and all
+    its words."""
+
+    heads: FrozenSet[str]
+    modifiers: FrozenSet[str]
+    terms: FrozenSet[str]
+
+
+def _term(word: str, lists: NeedWords) -> Optional[str]:
+    folded = _fold(word)
+    if folded in lists.ignored:
+        return None
+    stem = _stem(word)
+    if stem in lists.ignored or len(stem) < 2:
+        return None
+    return stem
+
+
+def _terms(words: Sequence[str], lists: NeedWords, drop: FrozenSet[str]) -> List[str]:
+    pairs: List[Tuple[str, str]] = []
+    for word in words:
+        term = _term(word, lists)
+        if term is not None and term not in drop:
+            pairs.append((word, term))
+    out: List[str] = []
+    i = 0
+    while i < len(pairs):
+        for size in range(min(lists.longest, len(pairs) - i), 0, -1):
+            concept = lists.concepts.get(tuple(t for _, t in pairs[i:i + size]))
+            if concept:
+                out.append(concept)
+                i += size
+                break
+        else:
+            out.append(_misspelt(pairs[i][0], lists) or pairs[i][1])
+            i += 1
+    return out
+
+
+@lru_cache(maxsize=16384)
+def _misspelt_cached(stem: str, lists: NeedWords) -> Optional[str]:
+    allowed = 2 if len(stem) >= 8 else 1
+    found = process.extractOne(stem, lists.spellings.keys(), scorer=DamerauLevenshtein.distance,
+                               score_cutoff=allowed)
+    return lists.spellings[found[0]] if found else None
+
+
+def _misspelt(word: str, lists: NeedWords) -> Optional[str]:
+    """The concept a word not in the lists is a misspelling of: one letter wrong, missing, extra
+    or two swapped ("chiars": chair), two in a long word ("keybaords": keyboard). Short words
+    are left alone ("boot" is not "book")."""
+    stem = _stem(word)
+    if len(stem) < _TYPO_LENGTH:
+        return None
+    return _misspelt_cached(stem, lists)
+
+
+def need_of(description: str, lists: NeedWords, drop: FrozenSet[str] = frozenset()) -> Need:
+    """The need a description states; `drop` holds stems that say nothing here (the cost
+    centres' names)."""
+    return _need_of(description or "", lists, drop)
+
+
+@lru_cache(maxsize=16384)  # a cost centre's history is read again at every request
+def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
+    text = description.casefold()
+    every = _words(text)
+    language = _language(every)
+    terms = frozenset(_terms(every, lists, drop))
+    heads: List[str] = []
+    modifiers: set = set()
+    for phrase in _PHRASE_END[language].split(text):
+        if language == "en":
+            parts = _OF.split(phrase, maxsplit=1)
+            if len(parts) > 1 and not _terms(_words(parts[0]), lists, drop):
+                phrase = parts[1]  # "boxes of pens": pens
+            else:
+                phrase = parts[0]
+        words = [_fold(w) for w in _words(phrase) if not w.isdigit()]
+        if words and (words[-1] if language == "en" else words[0]) in _WHO:
+            continue  # "Policy team", "équipe BDM": who buys, not what
+        for chunk in _AND.split(phrase):
+            found = _terms(_words(chunk), lists, drop)
+            if found:
+                head = found[-1] if language == "en" else found[0]
+                heads.append(head)
+                modifiers |= set(found) - {head}
+        if heads:
+            break
+    return Need(frozenset(heads), frozenset(modifiers - set(heads)), terms)
+
+
+def _same_word(a: str, b: str) -> bool:
+    """The same stem, or one misspelt ("ergonim", "ergonom"); a concept only as itself."""
+    if a == b:
+        return True
+    if a.startswith("=") or b.startswith("=") or min(len(a), len(b)) < _TYPO_LENGTH:
+        return False
+    return DamerauLevenshtein.distance(a, b, score_cutoff=2) <= (2 if min(len(a), len(b)) >= 8 else 1)
+
+
+def _shared(a: FrozenSet[str], b: FrozenSet[str]) -> float:
+    """How much of the smaller set the larger holds (one description may say more)."""
+    if not a or not b:
+        return 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return sum(1 for x in small if x in large or any(_same_word(x, y) for y in large)) / len(small)
+
+
+def _holds(terms: FrozenSet[str], heads: FrozenSet[str]) -> bool:
+    return all(any(_same_word(head, term) for term in terms) for head in heads)
+
+
+def similarity(a: Need, b: Need) -> float:
+    """0 (nothing in common) to 1 (the same need)."""
+    shared = _shared(a.terms, b.terms)
+    if not a.heads or not b.heads:
+        return _NO_HEAD_WEIGHT * shared
+    same_thing = any(_same_word(x, y) for x in a.heads for y in b.heads) \
+        or (_holds(b.terms, a.heads) and _holds(a.terms, b.heads))
+    if not same_thing:
+        # "chair repair" and "new chairs": what one buys is at most a word of the other
+        return _NO_HEAD_WEIGHT * shared
+    # The same thing: one description may name it more precisely ("webcams", "Logitech C920
+    # webcams"), which is no difference; two different kinds of it are ("laser", "3D" printers).
+    kind = _shared(a.modifiers, b.modifiers) if a.modifiers and b.modifiers else 1.0
+    rest_a, rest_b = a.terms - a.heads, b.terms - b.heads
+    rest = _shared(rest_a, rest_b) if rest_a and rest_b else 1.0
+    return _HEAD_WEIGHT + _REST_WEIGHT * (0.5 * kind + 0.5 * rest)

@@ -1,0 +1,54 @@
+"""The same-need measure (policies/same_need.py) with the ESDC pack's word lists: what is bought
+decides, not how it is spelt, and the bands of the pack sort the pairs."""
+import pytest
+
+from policies.rules.splitting import need_words_of, score
+
+
+@pytest.fixture(scope="module")
+def measure(kit):
+    words, drop = need_words_of(kit.rules)
+    band = kit.rules.splitting.same_need
+    return (lambda a, b: score(a, b, words, drop)), band
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Ergonomic chairs for the Digital Service team", "Ergonomic office chairs (Digital Service)"),
+    ("Ergonomic keyboards", "ergonimic keybaords x2"),  # misspelt
+    ("Chaises ergonomiques", "chaise ergonomique, 1"),  # singular and plural
+    ("Ergonomic chairs", "Chaises ergonomiques pour l'équipe"),  # translated
+    ("Webcams", "webcams x4 for the BDM team, needed by Dec 15"),  # counts, teams, dates left out
+])
+def test_the_same_need_in_other_words_is_at_the_block_band(measure, a, b):
+    same, band = measure
+    assert same(a, b) >= band.block
+    assert same(b, a) == same(a, b)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Chair repair", "New chairs"),  # a repair is not a chair
+    ("Printer paper", "Printer"),
+    ("Laptop bags", "Laptops for new hires"),
+    ("Coffee for the meeting", "Coffee machine"),
+    ("12 notebooks for the Digital Service team", "12 pens for the Digital Service team"),
+    ("Réparation de chaises", "chaises neuves"),
+    ("Papier pour imprimante", "imprimante laser"),
+])
+def test_different_needs_that_share_words_are_below_the_warning_band(measure, a, b):
+    same, band = measure
+    assert same(a, b) < band.warn
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Laptop bags", "carrying cases for notebooks"),  # the same thing, in words that may mean another
+    ("Mesh task chairs", "Ergonomic office chairs"),  # the same thing, another kind of it
+])
+def test_doubtful_pairs_are_left_to_the_approver(measure, a, b):
+    same, band = measure
+    assert band.warn <= same(a, b) < band.block
+
+
+def test_a_description_with_nothing_telling_matches_nothing(measure):
+    same, band = measure
+    assert same("", "Ergonomic chairs") == 0
+    assert same("x3 for the team", "12 for the team") < band.warn
