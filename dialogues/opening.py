@@ -26,6 +26,7 @@ from policies.money import AmountError, parse_amount
 
 from . import answers
 from .places import province_of_place
+from .suppliers import known_supplier
 
 # An amount as typed: "$89.99", "89,99 $", "1 234,50 $", "$1,800", "1,200" (a sign or a money word
 # makes it money; a bare number only with a price word around it).
@@ -138,6 +139,10 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
         supplier = _supplier_alone(raw, policy) or _supplier_named(raw, policy)
         if supplier:
             opening.values["supplier"] = supplier
+        else:
+            supplier = known_supplier(raw)  # "..., $31.47 all in, staples": a usual supplier, no cue
+            if supplier:
+                opening.fallback["supplier"] = supplier
     when = _needed_by(raw)
     if when:
         opening.fallback["needed_by"] = when

@@ -120,6 +120,20 @@ def test_places(text, code):
     assert province_of_place(text) == code
 
 
+@pytest.mark.parametrize("text, supplier", [
+    ("whiteboard markers + erasers, $31.47 all in, staples, for room 4B", "staples"),  # no cue, lower case
+    ("billet de train VIA Rail pour vendredi, 74 $", "VIA Rail"),
+    ("Kit for the new hire, Staples Business Depot, $40", "Staples Business Depot"),  # the longest name
+    ("Dell P2723D monitor for my desk", None),  # a brand before its model is not who sells it
+    ("Figma Professional for the designers", None),
+    ("ergonomic keyboards for the team", None),
+])
+def test_a_usual_supplier_named_without_a_cue(policy, text, supplier):
+    opening = read_opening(text, policy)
+    said = opening.values.get("supplier") or opening.fallback.get("supplier")
+    assert said == supplier
+
+
 def test_nothing_said_reads_nothing(policy):
     for text in ("", "hi", "I need to buy something", "bonjour", "/start_purchase", '/inform{"item": "pens"}'):
         opening = read_opening(text, policy)
