@@ -45,7 +45,7 @@ def history(size: int) -> list:
 
 def cold(policy, request, past) -> float:
     """One evaluation with the same-need measure's caches emptied first."""
-    for cache in (same_need._need_of, same_need._stem, same_need._misspelt_cached):
+    for cache in (same_need._need_of, same_need._stem, same_need._misspelt_cached, same_need.similarity):
         cache.cache_clear()
     return timed(lambda: evaluate(policy, request, past, ON), 1)
 

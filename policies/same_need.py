@@ -48,7 +48,7 @@ _OF = re.compile(r"\bof\b")
 # Several things in one phrase ("keyboards and mice", "claviers et souris"): each has its head.
 _AND = re.compile(r"\b(?:and|et|plus|or|ou)\b|[+&]")
 # A phrase about who buys ("Policy team: 5 Excel seats", "équipe BDM, ...") names no thing.
-_WHO = frozenset("""team teams unit branch division staff officers officer employees members crew group
+_WHO = frozenset("""team teams ops unit branch division staff officers officer employees members crew group
 equipe equipes unite direction personnel employes agents agent membres groupe""".split())
 
 _HEAD_WEIGHT = 0.6
@@ -72,8 +72,9 @@ def _stemmer(language: str):
 def _stem(word: str) -> str:
     """One stem whatever the language, so an English and a French description meet: the shorter
     of the English and French stems ("figma", "figm": figm), without accents."""
+    word = _fold(word)  # "chiffrées" and "chiffrees" alike: staff drop accents
     english, french = _stemmer("english").stemWord(word), _stemmer("french").stemWord(word)
-    return _fold(min(english, french, key=len))
+    return min(english, french, key=len)
 
 
 # Endings only French words have, for a description with no little words to tell.
@@ -103,9 +104,14 @@ class NeedWords:
     concepts: Dict[Tuple[str, ...], str]
     longest: int
     spellings: Dict[str, str]
+    # A concept's broader one, by the last word of its first wording: "laptop bag" is a bag.
+    parents: Dict[str, str]
+    # Terms that say how a thing is bought ("licence", "subscription"): the thing is the rest.
+    generic: FrozenSet[str] = frozenset()
 
 
-def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]]) -> NeedWords:
+def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
+               generic_words: Iterable[str] = ()) -> NeedWords:
     """Builds the word lists from the pack's."""
     ignored = set()
     for word in ignore_words:
@@ -119,14 +125,28 @@ def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]]) -
             continue
         name = "=" + _fold(group[0].casefold())
         for wording in group:
-            words = [w for w in _words(wording) if _fold(w) not in ignored]
+            every = _words(wording)
+            words = [w for w in every if _fold(w) not in ignored]
             key = tuple(_stem(w) for w in words if _stem(w) not in ignored)
+            dropped = [w for w in every if _fold(w) in ignored or _stem(w) in ignored]
+            if len(key) == 1 and any(len(w) >= 4 for w in dropped):
+                continue  # "Microsoft Project" without "project" would make every "Microsoft" one
             if key:
                 concepts.setdefault(key, name)
             if len(key) == 1 and len(key[0]) >= _TYPO_LENGTH:
                 spellings.setdefault(key[0], name)
     longest = max((len(key) for key in concepts), default=1)
-    return NeedWords(frozenset(ignored), concepts, longest, spellings)
+    parents: Dict[str, str] = {}
+    for group in synonyms:
+        group = list(group)
+        words = [w for w in _words(group[0]) if _fold(w) not in ignored] if group else []
+        if len(words) > 1:
+            name, broader = "=" + _fold(group[0].casefold()), concepts.get((_stem(words[-1]),))
+            if broader and broader != name:
+                parents[name] = broader
+    lists = NeedWords(frozenset(ignored), concepts, longest, spellings, parents)
+    generic = {term for word in generic_words for term in _terms(_words(word), lists, frozenset())}
+    return NeedWords(frozenset(ignored), concepts, longest, spellings, parents, frozenset(generic))
 
 
 @dataclass(frozen=True)
@@ -137,6 +157,7 @@ class Need:
     heads: FrozenSet[str]
     modifiers: FrozenSet[str]
     terms: FrozenSet[str]
+    kinds: FrozenSet[str] = frozenset()  # the heads and the concepts they are kinds of
 
 
 def _term(word: str, lists: NeedWords) -> Optional[str]:
@@ -170,18 +191,30 @@ def _terms(words: Sequence[str], lists: NeedWords, drop: FrozenSet[str]) -> List
     return out
 
 
+def _misspelling(a: str, b: str) -> bool:
+    """Whether two different stems are one word misspelt: the same first letter, and two letters
+    swapped, or one wrong in a word of 6 letters or more, or two in one of 10 or more. Looser,
+    and a large vocabulary finds a "misspelling" for every word ("sprint" for "print")."""
+    shortest = min(len(a), len(b))
+    if shortest < _TYPO_LENGTH or a[0] != b[0]:
+        return False
+    if len(a) == len(b) and sorted(a) == sorted(b):
+        return DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1  # "chiar", "chair"
+    allowed = 2 if shortest >= 10 else 1 if shortest >= 6 else 0
+    return allowed > 0 and DamerauLevenshtein.distance(a, b, score_cutoff=allowed) <= allowed
+
+
 @lru_cache(maxsize=16384)
 def _misspelt_cached(stem: str, lists: NeedWords) -> Optional[str]:
-    allowed = 2 if len(stem) >= 8 else 1
-    found = process.extractOne(stem, lists.spellings.keys(), scorer=DamerauLevenshtein.distance,
-                               score_cutoff=allowed)
-    return lists.spellings[found[0]] if found else None
+    found = process.extractOne(stem, lists.spellings.keys(), scorer=DamerauLevenshtein.distance, score_cutoff=2)
+    if found and _misspelling(stem, found[0]):
+        return lists.spellings[found[0]]
+    return None
 
 
 def _misspelt(word: str, lists: NeedWords) -> Optional[str]:
-    """The concept a word not in the lists is a misspelling of: one letter wrong, missing, extra
-    or two swapped ("chiars": chair), two in a long word ("keybaords": keyboard). Short words
-    are left alone ("boot" is not "book")."""
+    """The concept a word not in the lists is a misspelling of ("chiars": chair, "keybaords":
+    keyboard). Short words are left alone ("boot" is not "book")."""
     stem = _stem(word)
     if len(stem) < _TYPO_LENGTH:
         return None
@@ -202,34 +235,46 @@ def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
     terms = frozenset(_terms(every, lists, drop))
     heads: List[str] = []
     modifiers: set = set()
+    fallback: Optional[Tuple[List[str], set]] = None  # a phrase of generic terms only
     for phrase in _PHRASE_END[language].split(text):
         if language == "en":
             parts = _OF.split(phrase, maxsplit=1)
-            if len(parts) > 1 and not _terms(_words(parts[0]), lists, drop):
-                phrase = parts[1]  # "boxes of pens": pens
+            if len(parts) > 1 and not _telling(_terms(_words(parts[0]), lists, drop), lists):
+                phrase = parts[1]  # "boxes of pens", "subscription of The Economist": what follows
             else:
                 phrase = parts[0]
-        words = [_fold(w) for w in _words(phrase) if not w.isdigit()]
+        words = [w for w in map(_fold, _words(phrase)) if w in _WHO or w not in lists.ignored]
         if words and (words[-1] if language == "en" else words[0]) in _WHO:
             continue  # "Policy team", "équipe BDM": who buys, not what
+        generic_only: Tuple[List[str], set] = ([], set())
         for chunk in _AND.split(phrase):
             found = _terms(_words(chunk), lists, drop)
-            if found:
-                head = found[-1] if language == "en" else found[0]
+            telling = _telling(found, lists)
+            if telling:
+                head = telling[-1] if language == "en" else telling[0]
                 heads.append(head)
-                modifiers |= set(found) - {head}
+                modifiers |= set(telling) - {head}
+            elif found:
+                generic_only[0].append(found[-1] if language == "en" else found[0])
         if heads:
             break
-    return Need(frozenset(heads), frozenset(modifiers - set(heads)), terms)
+        if generic_only[0] and fallback is None:
+            fallback = generic_only
+    if not heads and fallback:
+        heads = fallback[0]
+    kinds = set(heads) | {lists.parents[head] for head in heads if head in lists.parents}
+    return Need(frozenset(heads), frozenset(modifiers - set(heads)), terms, frozenset(kinds))
+
+
+def _telling(terms: List[str], lists: NeedWords) -> List[str]:
+    return [term for term in terms if term not in lists.generic]
 
 
 def _same_word(a: str, b: str) -> bool:
     """The same stem, or one misspelt ("ergonim", "ergonom"); a concept only as itself."""
     if a == b:
         return True
-    if a.startswith("=") or b.startswith("=") or min(len(a), len(b)) < _TYPO_LENGTH:
-        return False
-    return DamerauLevenshtein.distance(a, b, score_cutoff=2) <= (2 if min(len(a), len(b)) >= 8 else 1)
+    return not a.startswith("=") and not b.startswith("=") and _misspelling(a, b)
 
 
 def _shared(a: FrozenSet[str], b: FrozenSet[str]) -> float:
@@ -237,19 +282,24 @@ def _shared(a: FrozenSet[str], b: FrozenSet[str]) -> float:
     if not a or not b:
         return 0.0
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    return sum(1 for x in small if x in large or any(_same_word(x, y) for y in large)) / len(small)
+    found = len(small & large)
+    fuzzy = [y for y in large - small if len(y) >= _TYPO_LENGTH and not y.startswith("=")]
+    if fuzzy:
+        found += sum(1 for x in small - large if any(_same_word(x, y) for y in fuzzy))
+    return found / len(small)
 
 
 def _holds(terms: FrozenSet[str], heads: FrozenSet[str]) -> bool:
     return all(any(_same_word(head, term) for term in terms) for head in heads)
 
 
+@lru_cache(maxsize=65536)  # a request is compared with the same history at each of its turns
 def similarity(a: Need, b: Need) -> float:
     """0 (nothing in common) to 1 (the same need)."""
     shared = _shared(a.terms, b.terms)
     if not a.heads or not b.heads:
         return _NO_HEAD_WEIGHT * shared
-    same_thing = any(_same_word(x, y) for x in a.heads for y in b.heads) \
+    same_thing = bool(a.kinds & b.kinds) or any(_same_word(x, y) for x in a.heads for y in b.heads) \
         or (_holds(b.terms, a.heads) and _holds(a.terms, b.heads))
     if not same_thing:
         # "chair repair" and "new chairs": what one buys is at most a word of the other

@@ -311,6 +311,8 @@ class SameNeed(Strict):
     block: Similarity = 85
     warn: Similarity = 70
     ignore_words: Dict[Language, List[IgnoredWord]] = {}
+    # Wordings that say how a thing is bought ("licence", "abonnement"): the other words name it.
+    generic_words: List[Synonym] = []
     synonyms: List[List[Synonym]] = []
 
     @root_validator(skip_on_failure=True)

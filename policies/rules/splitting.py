@@ -80,7 +80,7 @@ def need_words_of(rules) -> Tuple[NeedWords, frozenset]:
     held = _NEED_WORDS.get(id(rules))
     if held is None or held[0] is not rules:
         rule = rules.splitting.same_need
-        words = need_words([w for ws in rule.ignore_words.values() for w in ws], rule.synonyms)
+        words = need_words([w for ws in rule.ignore_words.values() for w in ws], rule.synonyms, rule.generic_words)
         names = [text for centre in rules.approval.cost_centres.values() for text in centre.name.values()]
         drop = frozenset(need_words(names, []).ignored)
         if len(_NEED_WORDS) > 8:

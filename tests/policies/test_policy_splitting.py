@@ -198,14 +198,17 @@ def test_different_needs_that_share_words_are_not_counted(kit, earlier):
     assert not findings(kit.judge(history, **CHAIRS), "splitting.same_requirement")
 
 
+MESH = dict(CHAIRS, description="Mesh chairs")
+
+
 def test_a_doubtful_match_warns_the_approver_with_the_purchase_it_looks_like(kit):
-    # The same thing of another kind ("mesh task chairs" and "ergonomic office chairs") is for
-    # a person to judge: a warning naming the purchase, its amount, supplier and date.
+    # The same thing of another kind ("leather chairs", "mesh chairs") is for a person to judge:
+    # a warning naming the purchase, its amount, supplier and date.
     limit = kit.transaction_limit()
-    total = _total(kit, **{k: v for k, v in CHAIRS.items() if k != "supplier"})
-    history = _history(kit, limit - total + CENT, supplier="Staples", category=CHAIRS["category"],
-                       descriptions=["Mesh task chairs"], days_ago=(8,))
-    result = kit.judge(history, **CHAIRS)
+    total = _total(kit, **{k: v for k, v in MESH.items() if k != "supplier"})
+    history = _history(kit, limit - total + CENT, supplier="Staples", category=MESH["category"],
+                       descriptions=["Leather chairs"], days_ago=(8,))
+    result = kit.judge(history, **MESH)
     finding = only(result, "splitting.same_requirement")
     assert finding.severity == WARN
     assert result.outcome != BLOCKED
@@ -215,24 +218,24 @@ def test_a_doubtful_match_warns_the_approver_with_the_purchase_it_looks_like(kit
     assert band.warn <= finding.data["scores"][past.reference] < band.block
     assert f"{past.reference}, {kit.money(past.total)} (Staples, {past.on.isoformat()})" in finding.message
     # Under the limit together: nothing to judge.
-    small = _history(kit, Decimal("50.00"), supplier="Staples", category=CHAIRS["category"],
-                     descriptions=["Mesh task chairs"], days_ago=(8,))
-    assert not findings(kit.judge(small, **CHAIRS), "splitting.same_requirement")
+    small = _history(kit, Decimal("50.00"), supplier="Staples", category=MESH["category"],
+                     descriptions=["Leather chairs"], days_ago=(8,))
+    assert not findings(kit.judge(small, **MESH), "splitting.same_requirement")
 
 
 def test_the_bands_come_from_the_pack(kit):
     # An admin who lowers the block band to a doubtful match's score turns its warning into a block.
     limit = kit.transaction_limit()
-    total = _total(kit, **{k: v for k, v in CHAIRS.items() if k != "supplier"})
-    history = _history(kit, limit - total + CENT, supplier="Staples", category=CHAIRS["category"],
-                       descriptions=["Mesh task chairs"], days_ago=(8,))
-    finding = only(kit.judge(history, **CHAIRS), "splitting.same_requirement")
+    total = _total(kit, **{k: v for k, v in MESH.items() if k != "supplier"})
+    history = _history(kit, limit - total + CENT, supplier="Staples", category=MESH["category"],
+                       descriptions=["Leather chairs"], days_ago=(8,))
+    finding = only(kit.judge(history, **MESH), "splitting.same_requirement")
     assert finding.severity == WARN
     score = finding.data["scores"][history[0].reference]
     band = kit.policy.rules.splitting.same_need
     stricter = kit.variant((f"    block: {band.block}\n", f"    block: {score}\n"),
                            (f"    warn: {band.warn}\n", f"    warn: {min(band.warn, score)}\n"))
-    assert only(kit.judge(history, policy=stricter, **CHAIRS), "splitting.same_requirement").severity == BLOCK
+    assert only(kit.judge(history, policy=stricter, **MESH), "splitting.same_requirement").severity == BLOCK
 
 
 # --- splitting.attestation -----------------------------------------------------------------------

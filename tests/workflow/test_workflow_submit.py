@@ -148,7 +148,7 @@ def test_a_cancelled_request_can_no_longer_be_revised(kit):
 
 
 # --- contract splitting in other words (issue 19), with the history seeded through storage ------
-CHAIRS_EARLIER = dict(description="Ergonomic chairs for the Digital Service team", quantity=10,
+CHAIRS_EARLIER = dict(description="Leather chairs for the Digital Service team", quantity=10,
                       unit_price="800.00")
 
 
@@ -169,7 +169,7 @@ def test_the_same_need_reworded_from_another_supplier_is_blocked(kit):
     earlier = _seed_chairs(kit)
     before = _counts(kit)
     with pytest.raises(workflow.BlockedRequest) as refused:
-        _submit(kit, pens(description="Ergonomic office chairs (Digital Service)", supplier="Grand & Toy",
+        _submit(kit, pens(description="Leather office chairs (Digital Service)", supplier="Grand & Toy",
                           quantity=3, unit_price="1000.00"))
     blocks = [f for f in refused.value.evaluation.findings if f.rule == "splitting.same_requirement"]
     assert [f.severity for f in blocks] == ["block"] and blocks[0].data["purchases"] == [earlier.reference]
@@ -178,7 +178,7 @@ def test_the_same_need_reworded_from_another_supplier_is_blocked(kit):
 
 def test_a_doubtful_same_need_is_filed_with_a_warning_for_the_approver(kit):
     earlier = _seed_chairs(kit)
-    submitted = _submit(kit, pens(description="Mesh task chairs", supplier="Grand & Toy", quantity=3,
+    submitted = _submit(kit, pens(description="Mesh chairs", supplier="Grand & Toy", quantity=3,
                                   unit_price="1000.00"))
     stored = kit.get(submitted.request_id)
     warnings = [f for f in stored.evaluation["findings"] if f["rule"] == "splitting.same_requirement"]
