@@ -329,6 +329,15 @@ class Splitting(Strict):
     supplier_ignore_words: List[IgnoredWord] = []
     same_need: SameNeed = SameNeed()
     source: Source
+    # Replaced by same_need; named so that an older pack is told what to write instead.
+    requirement_similarity: Optional[int] = None
+
+    @validator("requirement_similarity")
+    def _replaced(cls, value):
+        if value is not None:
+            raise ValueError("requirement_similarity was replaced by same_need: {block: 85, warn: 55} "
+                             "(a score of what is bought, not of the characters; docs/policy-packs.md)")
+        return value
 
 
 class SoleSourcing(Strict):

@@ -51,6 +51,15 @@ def test_an_unknown_key(kit):
     assert "unknown key 'colour'" in problem.message
 
 
+def test_the_replaced_description_match_says_what_replaces_it(kit):
+    # A pack written before issue 19 names requirement_similarity: it is told to use same_need.
+    problems, line = _refused(kit, "  same_need:\n", "  requirement_similarity: 85\n  same_need:\n",
+                              "requirement_similarity: 85")
+    problem = _the_problem_at(problems, line)
+    assert problem.path == "splitting.requirement_similarity"
+    assert "replaced by same_need" in problem.message
+
+
 def test_a_misspelt_key_gets_a_suggestion(kit):
     problems, line = _refused(kit, "  short_notice_days: 3\n", "  short_notice_dayz: 3\n", "short_notice_dayz")
     problem = _the_problem_at(problems, line)
