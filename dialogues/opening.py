@@ -498,21 +498,28 @@ def _item(raw: str) -> Tuple[Optional[str], bool]:
 _WEAK_ITEM = re.compile(r"(?i)^(?:(?:hours?|hrs?|heures?|days?|jours?|nights?|nuits?|users?|people|personnes?|re|"
                         r"words?|mots?|cases?|seats?|places?|titles?|licen[cs]es|inscriptions?|copies|exemplaires?|"
                         r"participants?|order|request|training request|registering|registration|inscription|"
+                        r"paquets?|packs?|boxes|bo[iî]tes?|cartons?|"
                         r"purchase|achat|commande|want|need|besoin|items?|articles?)|.*\b(?:of|à|de|du|des|for|pour|"
                         r"au|aux|a|the|le|la|les))$")
 
 
 _PRONOUNS = {"it", "this", "that", "them", "these", "those", "one", "ça", "ca", "cela", "ceci", "ce", "le", "la", "les",
-             "en", "y", "lui", "eux"}
+             "en", "y", "lui", "eux", "ok", "okay"}
 
 
-def weak_item(value: object, message: str = "") -> bool:
+def weak_item(value: object, message: str = "", supplier: object = None) -> bool:
     """Whether an item the NLU found names nothing bought: "hours", "couple of", "Registering",
-    a pronoun ("It's $240/yr"), a first name after "de" or "for" ("la retraite de Lucie")."""
+    "paquets", a pronoun ("It's $240/yr"), "ok", a first name after "de" or "for" ("la retraite de
+    Lucie"), a place ("- Ottawa office"), or who sells it ("Enterprise", the supplier named)."""
     if not isinstance(value, str):
         return False
-    item = answers.clean(value).strip(" .,:;")
-    if _WEAK_ITEM.match(item) or item.casefold() in _PRONOUNS:
+    item = answers.clean(value).strip(" .,:;-–—")
+    folded = item.casefold()
+    if not item or _WEAK_ITEM.match(item) or folded in _PRONOUNS or _only_a_place(item):
+        return True
+    said_by = answers.clean(supplier).casefold() if isinstance(supplier, str) else ""
+    # "Enterprise", or "Fleurs de Lys" of "Fleurs de Lys florist"; but "pizza" of "Gabriel's Pizza" is bought
+    if said_by and (folded == said_by or folded in said_by and len(item.split()) > 1) or known_supplier(item) == item:
         return True
     return bool(re.fullmatch(r"[A-ZÀ-Ý][a-zà-ÿ]+", item)) and bool(
         re.search(rf"\b(?:de|d'|of|for|pour|à|to)\s*{re.escape(item)}\b", message))
@@ -562,10 +569,24 @@ def _item_first(raw: str) -> Tuple[Optional[str], bool]:
         return None, False  # a verb of wanting: _item has read what follows it, or found nothing to buy
     stop = _ITEM_STOP.search(text)
     phrase, singular = _trimmed((text[: stop.start()] if stop else text).strip())
+    named = _GENERIC_THEN.match(text)
+    if named and _GENERIC_ITEM.fullmatch(phrase):
+        # "Registration for the Agile Coaching workshop", "Abonnement annuel à Canva Pro": the thing
+        rest = text[named.end():]
+        stop = _ITEM_STOP.search(rest)
+        phrase, singular = _trimmed((rest[: stop.start()] if stop else rest).strip())
     if answers.folded(phrase) in _VAGUE_ITEMS or not 1 <= len(phrase.split()) <= 6 \
             or not any(ch.isalpha() for ch in phrase):
         return None, False
     return phrase, singular
+
+
+# A first phrase that says how a thing is bought, not what: the thing follows "for", "to", "à".
+_GENERIC_ITEM = re.compile(r"(?i)(?:annual |yearly |monthly )?(?:registration|subscription|renewal|membership|"
+                           r"inscription|abonnement|renouvellement|adh[ée]sion)(?: (?:annuel|annuelle|mensuel|"
+                           r"num[ée]rique|digital|annual))?")
+_GENERIC_THEN = re.compile(_GENERIC_ITEM.pattern
+                           + r"\s+(?:for|to|of|à|au|aux|à la|à l'|pour)\s+(?:the\s+|le\s+|la\s+|l')?", re.IGNORECASE)
 
 
 # -- when ------------------------------------------------------------------------------------------

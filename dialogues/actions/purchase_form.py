@@ -141,8 +141,9 @@ class ValidatePurchaseForm(FormValidationAction):
             return {}
         opening = read_opening(message, draft.policy, draft.language, draft.locale)
         read: Dict[str, Any] = {}
-        if weak_item(new.get("item"), message):
-            new["item"] = None  # "hours", "couple of": the opening's item, or the question
+        supplier = new.get("supplier") or opening.values.get("supplier") or opening.fallback.get("supplier")
+        if weak_item(new.get("item"), message, supplier):
+            new["item"] = None  # "hours", "couple of", the supplier: the opening's item, or the question
         for slot, value in opening.values.items():
             if slot not in ANSWER_SLOTS:
                 continue

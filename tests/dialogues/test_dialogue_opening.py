@@ -245,6 +245,7 @@ def test_an_item_said_as_one(text, item, one):
     ("hours", True), ("Jours", True), ("couple of", True), ("rames à", True), ("Registering", True),
     ("Training request", True), ("users", True), ("standing desk", False), ("licence Visio", False),
     ("box of pens", False), (None, False), ("It", True), ("ça", True),
+    ("ok", True), ("paquets", True), ("- Ottawa office", True), ("Enterprise", True),  # a usual supplier
 ])
 def test_an_item_the_nlu_found_that_names_nothing_bought(value, weak):
     assert weak_item(value) is weak
@@ -256,6 +257,26 @@ def test_an_item_the_nlu_found_that_names_nothing_bought(value, weak):
 ])
 def test_a_first_name_is_no_item(value, message, weak):
     assert weak_item(value, message) is weak
+
+
+@pytest.mark.parametrize("value, supplier, weak", [
+    ("Fleurs de Lys", "Fleurs de Lys florist", True),  # who sells it, not what is bought
+    ("Clear Words Editing", "Clear Words Editing", True),
+    ("pizza", "Gabriel's Pizza", False),  # a word of the supplier's name can still be the thing
+    ("flowers", "Fleurs de Lys florist", False),
+])
+def test_the_supplier_is_no_item(value, supplier, weak):
+    assert weak_item(value, "", supplier) is weak
+
+
+@pytest.mark.parametrize("text, item", [
+    ("Registration for the Agile Coaching workshop, 2 seats, $250 each", "Agile Coaching workshop"),
+    ("Abonnement annuel à Canva Pro pour les communications, 165 $/an", "Canva Pro"),
+    ("Subscription to The Economist, $189/yr", "Economist"),  # the article goes, as in any item
+])
+def test_a_phrase_saying_how_it_is_bought_is_read_past(policy, text, item):
+    opening = read_opening(text, policy)
+    assert (opening.values.get("item") or opening.fallback.get("item")) == item
 
 
 @pytest.mark.parametrize("text, language, slot, value", [
