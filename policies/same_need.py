@@ -108,6 +108,9 @@ class NeedWords:
     parents: Dict[str, str]
     # Terms that say how a thing is bought ("licence", "subscription"): the thing is the rest.
     generic: FrozenSet[str] = frozenset()
+    # Wordings that are a product or a title ("SurveyMonkey", "Le Devoir"): two of one concept are
+    # two things, one beside the concept's plain name is the same thing told more precisely.
+    brands: FrozenSet[Tuple[str, ...]] = frozenset()
 
 
 def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
@@ -119,6 +122,7 @@ def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
             ignored |= {_fold(part), _stem(part)}
     concepts: Dict[Tuple[str, ...], str] = {}
     spellings: Dict[str, str] = {}
+    brands: set = set()
     for group in synonyms:
         group = list(group)
         if not group:
@@ -133,6 +137,8 @@ def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
                 continue  # "Microsoft Project" without "project" would make every "Microsoft" one
             if key:
                 concepts.setdefault(key, name)
+                if any(ch.isupper() for ch in wording) and wording != group[0]:
+                    brands.add(key)
             if len(key) == 1 and len(key[0]) >= _TYPO_LENGTH:
                 spellings.setdefault(key[0], name)
     longest = max((len(key) for key in concepts), default=1)
@@ -146,7 +152,7 @@ def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
                 parents[name] = broader
     lists = NeedWords(frozenset(ignored), concepts, longest, spellings, parents)
     generic = {term for word in generic_words for term in _terms(_words(word), lists, frozenset())}
-    return NeedWords(frozenset(ignored), concepts, longest, spellings, parents, frozenset(generic))
+    return NeedWords(frozenset(ignored), concepts, longest, spellings, parents, frozenset(generic), frozenset(brands))
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,8 @@ class Need:
     heads: FrozenSet[str]
     modifiers: FrozenSet[str]
     terms: FrozenSet[str]
-    kinds: FrozenSet[str] = frozenset()  # the heads and the concepts they are kinds of
+    broader: FrozenSet[str] = frozenset()  # the concepts the heads are kinds of ("laptop bag": bag)
+    brands: FrozenSet[str] = frozenset()  # the products or titles named ("#surveymonkey")
 
 
 def _term(word: str, lists: NeedWords) -> Optional[str]:
@@ -180,9 +187,12 @@ def _terms(words: Sequence[str], lists: NeedWords, drop: FrozenSet[str]) -> List
     i = 0
     while i < len(pairs):
         for size in range(min(lists.longest, len(pairs) - i), 0, -1):
-            concept = lists.concepts.get(tuple(t for _, t in pairs[i:i + size]))
+            key = tuple(t for _, t in pairs[i:i + size])
+            concept = lists.concepts.get(key)
             if concept:
                 out.append(concept)
+                if key in lists.brands:
+                    out.append("#" + " ".join(key))  # which product, beside what it is
                 i += size
                 break
         else:
@@ -232,7 +242,9 @@ def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
     text = description.casefold()
     every = _words(text)
     language = _language(every)
-    terms = frozenset(_terms(every, lists, drop))
+    found = _terms(every, lists, drop)
+    terms = frozenset(t for t in found if not t.startswith("#"))
+    brands = frozenset(t for t in found if t.startswith("#"))
     heads: List[str] = []
     modifiers: set = set()
     fallback: Optional[Tuple[List[str], set]] = None  # a phrase of generic terms only
@@ -248,7 +260,7 @@ def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
             continue  # "Policy team", "équipe BDM": who buys, not what
         generic_only: Tuple[List[str], set] = ([], set())
         for chunk in _AND.split(phrase):
-            found = _terms(_words(chunk), lists, drop)
+            found = [t for t in _terms(_words(chunk), lists, drop) if not t.startswith("#")]
             telling = _telling(found, lists)
             if telling:
                 head = telling[-1] if language == "en" else telling[0]
@@ -262,8 +274,8 @@ def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
             fallback = generic_only
     if not heads and fallback:
         heads = fallback[0]
-    kinds = set(heads) | {lists.parents[head] for head in heads if head in lists.parents}
-    return Need(frozenset(heads), frozenset(modifiers - set(heads)), terms, frozenset(kinds))
+    broader = {lists.parents[head] for head in heads if head in lists.parents}
+    return Need(frozenset(heads), frozenset(modifiers - set(heads)), terms, frozenset(broader), brands)
 
 
 def _telling(terms: List[str], lists: NeedWords) -> List[str]:
@@ -299,14 +311,30 @@ def similarity(a: Need, b: Need) -> float:
     shared = _shared(a.terms, b.terms)
     if not a.heads or not b.heads:
         return _NO_HEAD_WEIGHT * shared
-    same_thing = bool(a.kinds & b.kinds) or any(_same_word(x, y) for x in a.heads for y in b.heads) \
+    if a.brands and b.brands and not a.brands & b.brands:
+        return _NO_HEAD_WEIGHT * shared  # two products ("SPSS", "NVivo"), two titles: two things
+    same_thing = any(_same_word(x, y) for x in a.heads for y in b.heads) \
         or (_holds(b.terms, a.heads) and _holds(a.terms, b.heads))
     if not same_thing:
+        if a.heads & b.broader or b.heads & a.broader:
+            # one names a kind of the other ("laptop bags", "cases"): perhaps the same thing
+            return _HEAD_WEIGHT + _REST_WEIGHT * 0.5 * _alike(a.terms - a.heads, b.terms - b.heads)
         # "chair repair" and "new chairs": what one buys is at most a word of the other
         return _NO_HEAD_WEIGHT * shared
     # The same thing: one description may name it more precisely ("webcams", "Logitech C920
     # webcams"), which is no difference; two different kinds of it are ("laser", "3D" printers).
-    kind = _shared(a.modifiers, b.modifiers) if a.modifiers and b.modifiers else 1.0
-    rest_a, rest_b = a.terms - a.heads, b.terms - b.heads
-    rest = _shared(rest_a, rest_b) if rest_a and rest_b else 1.0
+    kind = _alike(a.modifiers, b.modifiers)
+    rest = _alike(a.terms - a.heads, b.terms - b.heads)
     return _HEAD_WEIGHT + _REST_WEIGHT * (0.5 * kind + 0.5 * rest)
+
+
+def _alike(a: FrozenSet[str], b: FrozenSet[str]) -> float:
+    """1 when either says nothing more or one holds all the other says (more detail is no
+    difference); else the share of all their words both hold ("level B, J. Smith" and "level C,
+    M. Roy" differ: each says something the other does not)."""
+    if not a or not b:
+        return 1.0
+    if _shared(a, b) == 1.0:
+        return 1.0
+    both = len(a & b) + sum(1 for x in a - b if any(_same_word(x, y) for y in b - a))
+    return both / len(a | b)
