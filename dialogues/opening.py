@@ -150,10 +150,16 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
     if why:
         opening.values["justification"] = why
     item, singular = _item(raw)
+    # "... - Best Buy - Ottawa office": a place, not the thing (the seller's name may be the thing
+    # too: "Abonnement annuel à l'Acadie Nouvelle", "... à Canva Pro")
+    if item and weak_item(item, raw, usual_sellers=False):
+        item, singular = None, False
     if item:
         opening.values["item"] = item
     else:
         item, singular = _item_first(raw)
+        if item and weak_item(item, raw, usual_sellers=False):
+            item, singular = None, False
         if item:
             opening.fallback["item"] = item
     if item and singular and "quantity" not in opening.values and quantity is None and digit_count in (None, 1):
@@ -468,6 +474,7 @@ def _trimmed(phrase: str) -> Tuple[str, bool]:
     left after them, and whether they were said as one ("a webcam")."""
     singular = bool(_SINGULAR.match(phrase))
     phrase = _LEADING.sub("", phrase).strip()
+    phrase = re.sub(r"(?i)\s+[x×]\s?\d{1,4}$", "", phrase)  # "keyboards x3": the count is read apart
     return re.sub(r"(?i)(?:\s+(?:de|du|des|of|à|at|for|pour|d'))+$", "", phrase).strip(), singular
 
 
@@ -507,7 +514,7 @@ _PRONOUNS = {"it", "this", "that", "them", "these", "those", "one", "ça", "ca",
              "en", "y", "lui", "eux", "ok", "okay"}
 
 
-def weak_item(value: object, message: str = "", supplier: object = None) -> bool:
+def weak_item(value: object, message: str = "", supplier: object = None, usual_sellers: bool = True) -> bool:
     """Whether an item the NLU found names nothing bought: "hours", "couple of", "Registering",
     "paquets", a pronoun ("It's $240/yr"), "ok", a first name after "de" or "for" ("la retraite de
     Lucie"), a place ("- Ottawa office"), or who sells it ("Enterprise", the supplier named)."""
@@ -519,7 +526,8 @@ def weak_item(value: object, message: str = "", supplier: object = None) -> bool
         return True
     said_by = answers.clean(supplier).casefold() if isinstance(supplier, str) else ""
     # "Enterprise", or "Fleurs de Lys" of "Fleurs de Lys florist"; but "pizza" of "Gabriel's Pizza" is bought
-    if said_by and (folded == said_by or folded in said_by and len(item.split()) > 1) or known_supplier(item) == item:
+    if said_by and (folded == said_by or folded in said_by and len(item.split()) > 1) \
+            or usual_sellers and known_supplier(item) == item:
         return True
     return bool(re.fullmatch(r"[A-ZÀ-Ý][a-zà-ÿ]+", item)) and bool(
         re.search(rf"\b(?:de|d'|of|for|pour|à|to)\s*{re.escape(item)}\b", message))

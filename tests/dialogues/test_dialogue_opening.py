@@ -134,6 +134,12 @@ def test_a_usual_supplier_named_without_a_cue(policy, text, supplier):
     assert said == supplier
 
 
+def test_the_openings_own_item_is_no_place_and_keeps_no_count(policy):
+    opening = read_opening("Logitech MX Keys keyboards x3 ($139.99 ea) - Best Buy - Ottawa office", policy)
+    assert (opening.values.get("item") or opening.fallback.get("item")) == "Logitech MX Keys keyboards"
+    assert opening.values["quantity"] == 3 and opening.values["province"] == "ON"
+
+
 def test_nothing_said_reads_nothing(policy):
     for text in ("", "hi", "I need to buy something", "bonjour", "/start_purchase", '/inform{"item": "pens"}'):
         opening = read_opening(text, policy)
