@@ -18,6 +18,7 @@ def measure(kit):
     ("Chaises ergonomiques", "chaise ergonomique, 1"),  # singular and plural
     ("Ergonomic chairs", "Chaises ergonomiques pour l'équipe"),  # translated
     ("Webcams", "webcams x4 for the BDM team, needed by Dec 15"),  # counts, teams, dates left out
+    ("Laptop bags", "carrying cases for notebooks"),  # issue 19's: other words for one thing
     ("Survey tool subscription", "SurveyMonkey subscription"),  # a product beside what it is
     ("Laptops for new hires", "ThinkPad laptops, second batch"),
 ])
@@ -44,7 +45,7 @@ def test_different_needs_that_share_words_are_below_the_warning_band(measure, a,
 
 
 @pytest.mark.parametrize("a, b", [
-    ("Laptop bags", "carrying cases for notebooks"),  # issue 19's: a case may be a laptop bag
+    ("Laptop bags", "bags for the team"),  # one a kind of the other
     ("Mesh chairs", "Leather chairs"),  # the same thing, another kind of it
     ("Excel course", "Power BI course"),
     ("French translation of the report", "French translation of the website"),
