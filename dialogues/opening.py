@@ -447,7 +447,7 @@ _WANT = re.compile(
     r"(?=(?:a|an|one|un|une|\d{1,4})\s+[a-zà-ÿ]))",
     re.IGNORECASE)
 _ITEM_STOP = re.compile(
-    r"\s*(?:[,;.!?()\[\]:]|\s[-/]\s|\b(?:so|because|parce que|parce qu'|afin de|afin que|with|avec)\b|\$|"
+    r"\s*(?:[,;!?()\[\]:]|\.(?!\w)|\s[-/]\s|\b(?:so|because|parce que|parce qu'|afin de|afin que|with|avec)\b|\$|"
     r"\d+(?:[.,]\d+)?\s?\$|\bto\s+(?!(?:hdmi|usb|vga|dvi|ethernet|lightning|"
     r"displayport)\b)|\b(?:from|at|for|through|via|on|chez|pour|à|au|"
     r"aupr[eè]s|charged?|to be|delivered|livr[ée]e?s?|please|thanks|merci|asap|cost|costs|it's|its|which|that|"
@@ -567,7 +567,11 @@ _NOT_AN_ITEM_START = re.compile(
 def _item_first(raw: str) -> Tuple[Optional[str], bool]:
     text = _GREETING.sub("", raw).strip()
     label = re.match(r"^(?:[^\s:—–-]+(?:\s+[^\s:—–-]+){0,4})\s*(?::|—|–|\s-\s)\s*(?=\S)", text)
-    if label and not re.search(r"\d|\$", label.group(0)):
+    # "Re: ...", "Objet : ...": a label before a colon, or a label word before a dash; but "Hill Times
+    # subscription renewal - $459/yr" names the thing before its dash
+    if label and not re.search(r"\d|\$", label.group(0)) and (label.group(0).rstrip().endswith(":") or re.match(
+            r"(?i)(?:re|fw|fwd|tr|objet|subject|sujet|item|article|order|commande|achat|demande|request)\b",
+            label.group(0))):
         text = text[label.end():]  # "Re: ...", "Objet : ...", "Avec Uber : taxi ...": what follows the label
     if not text or _NOT_AN_ITEM_START.match(text) or text.rstrip().endswith("?") and "$" not in text:
         return None, False
@@ -583,7 +587,7 @@ def _item_first(raw: str) -> Tuple[Optional[str], bool]:
         rest = text[named.end():]
         stop = _ITEM_STOP.search(rest)
         phrase, singular = _trimmed((rest[: stop.start()] if stop else rest).strip())
-    if answers.folded(phrase) in _VAGUE_ITEMS or not 1 <= len(phrase.split()) <= 6 \
+    if answers.folded(phrase) in _VAGUE_ITEMS or not 1 <= len(phrase.split()) <= 8 \
             or not any(ch.isalpha() for ch in phrase):
         return None, False
     return phrase, singular

@@ -140,6 +140,18 @@ def test_the_openings_own_item_is_no_place_and_keeps_no_count(policy):
     assert opening.values["quantity"] == 3 and opening.values["province"] == "ON"
 
 
+@pytest.mark.parametrize("text, item", [
+    ("Hill Times subscription renewal - $459/yr - by Dec 31", "Hill Times subscription renewal"),
+    ("Otter.ai Pro for interview transcription — $16.99/month", "Otter.ai Pro"),  # no label before a dash
+    ("Re: flipchart paper - 3 pads, $42.99 each", "flipchart paper"),  # a label word, then the thing
+    ("Plain language editing of the benefits letter templates - Clear Words Editing, $85/hr",
+     "Plain language editing of the benefits letter templates"),
+])
+def test_an_item_that_opens_the_message_before_a_dash(policy, text, item):
+    opening = read_opening(text, policy)
+    assert (opening.values.get("item") or opening.fallback.get("item")) == item
+
+
 def test_nothing_said_reads_nothing(policy):
     for text in ("", "hi", "I need to buy something", "bonjour", "/start_purchase", '/inform{"item": "pens"}'):
         opening = read_opening(text, policy)
