@@ -131,6 +131,9 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
         else:
             opening.fallback["quantity"] = digit_count
     supplier, plain = _supplier(raw)
+    usual = known_supplier(raw)
+    if supplier and usual and supplier.casefold() in usual.casefold() and len(usual) > len(supplier):
+        supplier = usual  # "via Rail" of "VIA Rail": the usual supplier's whole name
     if supplier:
         opening.values["supplier"] = supplier
         if plain:
@@ -421,6 +424,24 @@ def _supplier_named(raw: str, policy: LoadedPolicy) -> Optional[str]:
             continue
         return name
     return None
+
+
+_DAY_OR_MONTH = re.compile(r"(?i)(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|"
+                          r"jeudi|vendredi|samedi|dimanche|today|tomorrow|demain|aujourd'hui)$|" + _MONTHS + r"$")
+
+
+def weak_supplier(value: object, policy: LoadedPolicy) -> bool:
+    """Whether a supplier the NLU found names no one who sells: a day ("Saturday Dec 5"), a word
+    such as "registration" or "service", a team of the pack ("Service" of "Digital Service")."""
+    if not isinstance(value, str):
+        return False
+    name = answers.clean(value).strip(" .,:;-–—")
+    folded = answers._words(name)
+    if not name or _DAY_OR_MONTH.match(name) or name.casefold() in _NOT_SUPPLIERS:
+        return True
+    if folded in {"registration", "inscription", "service", "services", "subscription", "abonnement"}:
+        return True
+    return any(folded == team or f" {folded} " in f" {team} " for team in _team_names(policy))
 
 
 # -- item ------------------------------------------------------------------------------------------

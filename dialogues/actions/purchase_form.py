@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import answers, services
 from ..answers import AnswerError
 from ..draft import ANSWER_SLOTS, CONFIRM, slot_of
-from ..opening import read_opening, said_as_one, weak_item
+from ..opening import read_opening, said_as_one, weak_item, weak_supplier
 from .changes import ask_which, field_named
 from .common import draft_of, field_label, latest_intent, latest_text, tell_blocks, value_before_latest_message
 
@@ -141,6 +141,8 @@ class ValidatePurchaseForm(FormValidationAction):
             return {}
         opening = read_opening(message, draft.policy, draft.language, draft.locale)
         read: Dict[str, Any] = {}
+        if weak_supplier(new.get("supplier"), draft.policy):
+            new["supplier"] = None  # "Saturday", "Service" of "Digital Service": the opening's, or the question
         supplier = new.get("supplier") or opening.values.get("supplier") or opening.fallback.get("supplier")
         if weak_item(new.get("item"), message, supplier):
             new["item"] = None  # "hours", "couple of", the supplier: the opening's item, or the question

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogues.opening import read_opening, said_as_one, weak_item
+from dialogues.opening import read_opening, said_as_one, weak_item, weak_supplier
 from dialogues.places import province_of_place
 from policies import load_policy
 from policies.loader import policy_path
@@ -150,6 +150,21 @@ def test_the_openings_own_item_is_no_place_and_keeps_no_count(policy):
 def test_an_item_that_opens_the_message_before_a_dash(policy, text, item):
     opening = read_opening(text, policy)
     assert (opening.values.get("item") or opening.fallback.get("item")) == item
+
+
+@pytest.mark.parametrize("value, weak", [
+    ("Saturday", True), ("décembre", True), ("registration", True), ("Service", True),  # of "Digital Service"
+    ("Loblaws", False), ("Agile Pathways", False), ("Service Canada Print Shop", False), (None, False),
+])
+def test_a_supplier_the_nlu_found_that_sells_nothing(policy, value, weak):
+    assert weak_supplier(value, policy) is weak
+
+
+def test_a_usual_suppliers_whole_name_after_a_cue(policy):
+    opening = read_opening("2 train tickets via Rail, $156 each", policy)
+    assert opening.values["supplier"] == "via Rail"  # "via" is a cue, and the start of VIA Rail
+    opening = read_opening("Demande d'achat : 2 billets de train, Via Rail, 156 $ chacun", policy, "fr")
+    assert (opening.values.get("supplier") or opening.fallback.get("supplier")) == "Via Rail"
 
 
 def test_nothing_said_reads_nothing(policy):
