@@ -16,6 +16,13 @@ from policies.catalogue import load_catalogue
 log = logging.getLogger(__name__)
 
 
+def lists_of_names(loaded: Any) -> bool:
+    """A mapping of keys to lists of names (places.yml by province, suppliers.yml by kind)."""
+    return isinstance(loaded, dict) and all(
+        isinstance(key, str) and isinstance(names, list) and all(isinstance(n, str) and n.strip() for n in names)
+        for key, names in loaded.items())
+
+
 class EditedYaml:
     def __init__(self, path: Path, is_valid: Callable[[Any], bool], expected: str):
         self.path = path

@@ -8,18 +8,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import PROJECT
 from .answers import folded
-from .edited_yaml import EditedYaml
+from .edited_yaml import EditedYaml, lists_of_names
 
 PLACES_FILE = PROJECT / "places.yml"
-
-
-def _valid(loaded: Any) -> bool:
-    return isinstance(loaded, dict) and all(
-        isinstance(code, str) and isinstance(names, list) and all(isinstance(n, str) and n.strip() for n in names)
-        for code, names in loaded.items())
-
-
-_FILE = EditedYaml(PLACES_FILE, _valid, "a mapping of province codes to lists of place names")
+_FILE = EditedYaml(PLACES_FILE, lists_of_names, "a mapping of province codes to lists of place names")
 _INDEX: Tuple[Optional[dict], List[Tuple[str, str]]] = (None, [])
 
 

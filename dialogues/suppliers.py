@@ -8,18 +8,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import PROJECT
 from .answers import folded
-from .edited_yaml import EditedYaml
+from .edited_yaml import EditedYaml, lists_of_names
 
 SUPPLIERS_FILE = PROJECT / "suppliers.yml"
-
-
-def _valid(loaded: Any) -> bool:
-    return isinstance(loaded, dict) and all(
-        isinstance(kind, str) and isinstance(names, list) and all(isinstance(n, str) and n.strip() for n in names)
-        for kind, names in loaded.items())
-
-
-_FILE = EditedYaml(SUPPLIERS_FILE, _valid, "a mapping of kinds of supplier to lists of names")
+_FILE = EditedYaml(SUPPLIERS_FILE, lists_of_names, "a mapping of kinds of supplier to lists of names")
 _INDEX: Tuple[Optional[dict], List[Tuple[re.Pattern, str]]] = (None, [])
 
 
