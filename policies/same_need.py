@@ -5,19 +5,24 @@ team" then "Ergonomic office chairs (Digital Service)", or "laptop bags" then "c
 notebooks". Comparing characters misses the first kind and cannot see the second, so a description
 is read for the words that carry the need:
 
-- the words are folded (case, accents, French elisions), stemmed in the description's language
-  (Snowball: "chairs" and "chair", "chaises" and "chaise" are one word), and the pack's ignored
-  words (filler, quantities, team names, containers: `splitting.same_need.ignore_words`) and
-  numbers are dropped, as are the cost centres' names;
+- the words are folded (case, accents, French elisions) and stemmed the same way whatever the
+  language (the shorter of the English and French Snowball stems: "chairs" and "chair",
+  "chaises" and "chaise" are one word); numbers, the pack's ignored words (filler, quantities,
+  containers, months, "team": `splitting.same_need.ignore_words`) and the cost centres' names
+  are dropped;
 - the pack's synonym groups (`splitting.same_need.synonyms`, both languages in one group) turn
   every wording of a thing into one concept: "laptop", "notebook computer", "ordinateur portable";
+  a capitalised wording is also a product or title ("SurveyMonkey"), and two different ones are
+  two things;
 - the head is the word that names what is bought: the last of the first phrase in English
-  ("printer paper": paper), the first in French ("papier pour imprimante": papier), so "chair
-  repair" and "new chairs", or "printer paper" and "printer", are different needs.
+  ("printer paper": paper), the first in French ("papier pour imprimante": papier), passing over
+  who buys ("Policy team: ...") and generic words ("licence", "abonnement": the thing is the rest),
+  so "chair repair" and "new chairs", or "printer paper" and "printer", are different needs.
 
-Two descriptions with the same head score 0.6, plus up to 0.4 for the other words they share;
-with different heads, at most 0.5 for the words they share. The pack's two bands (percent) turn
-the score into a block, a warning for the approver to judge, or nothing (rules/splitting.py).
+Two descriptions with the same head score 0.6, plus up to 0.4 for how alike their other words
+are; a head that is a kind of the other's ("laptop bags", "bags") 0.6 plus up to 0.2; different
+heads, at most 0.5 for the words they share. The pack's two bands (percent) turn the score into
+a block, a warning for the approver to judge, or nothing (rules/splitting.py).
 """
 from __future__ import annotations
 
