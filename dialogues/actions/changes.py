@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -55,6 +56,9 @@ class ActionChangeAnswer(Action):
         if not named and not changed:
             guess = field_named(tracker.latest_message.get("text"))
             named = [guess] if guess else []
+        repeated = _the_answer_said_again(tracker) if not named and not changed else None
+        if repeated:
+            return [repeated]
         events = [SlotSet(CONFIRM, None)]
         for slot in changed:
             value = tracker.get_slot(slot)
@@ -70,6 +74,28 @@ class ActionChangeAnswer(Action):
             draft, _ = draft_of(tracker)
             ask_which(dispatcher, draft)
         return events
+
+
+# A request to change with nothing named: never itself an answer, however often it is said.
+_ONLY_CHANGE = re.compile(r"(?i)^(?:(?:i (?:want|need|would like) to|i'd like to|can i|could i|let me|je veux|"
+                          r"je voudrais|puis-je)\s+)?(?:change|modify|edit|update|fix|correct|changer|modifier|corriger|"
+                          r"change|modifie|corrige)\b(?:\s+(?:it|that|this|something|an answer|my answer|a answer|"
+                          r"ça|cela|quelque chose|une réponse|ma réponse))?\s*[.!?]*$")
+
+
+def _the_answer_said_again(tracker: Tracker) -> Optional[SlotSet]:
+    """The open question's answer when the requester types the same words again after "which
+    answer would you like to change?": "Oil change + inspection" is an item, however much the
+    NLU hears "change" in it. Not a bare "change it", and not a button's payload."""
+    requested = tracker.get_slot("requested_slot")
+    text = answers.clean((tracker.latest_message or {}).get("text") or "")
+    if tracker.active_loop_name is None or requested not in ANSWER_SLOTS or not text or text.startswith("/") \
+            or _ONLY_CHANGE.match(text):
+        return None
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2 or answers.clean(users[-2].get("text") or "").casefold() != text.casefold():
+        return None
+    return SlotSet(requested, text)
 
 
 def _answered_before(tracker: Tracker) -> bool:

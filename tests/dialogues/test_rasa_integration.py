@@ -206,6 +206,16 @@ def test_a_change_with_no_request_open_opens_one_with_its_facts(sqlite_stack, ne
     assert "Here is your request" in summary and "Supplier: Staples" in summary
 
 
+def test_an_answer_heard_as_a_change_is_the_answer_when_said_again(sqlite_stack, new_sender):
+    # "Oil change + inspection" at the item question: the NLU hears a change of answer and asks
+    # which one. Typed again, it is the item: the requester is never stuck on the question.
+    assert "What do you need to buy" in texts(sqlite_stack.say(new_sender, "/start_purchase"))
+    first = texts(sqlite_stack.say(new_sender, "Oil change + inspection"))
+    assert "Which answer would you like to change" in first
+    again = texts(sqlite_stack.say(new_sender, "Oil change + inspection"))
+    assert "What do you need to buy" not in again and "Which answer" not in again
+
+
 def test_bad_requests_to_the_webhook_get_clear_errors(sqlite_stack):
     assert sqlite_stack.post_raw(b"not json").status_code == 400
     assert sqlite_stack.post_raw({"message": "hi"}).status_code == 400
