@@ -78,8 +78,8 @@ class ActionChangeAnswer(Action):
 
 # A request to change with nothing named: never itself an answer, however often it is said.
 _ONLY_CHANGE = re.compile(r"(?i)^(?:(?:i (?:want|need|would like) to|i'd like to|can i|could i|let me|je veux|"
-                          r"je voudrais|puis-je)\s+)?(?:change|modify|edit|update|fix|correct|changer|modifier|corriger|"
-                          r"change|modifie|corrige)\b(?:\s+(?:it|that|this|something|an answer|my answer|a answer|"
+                          r"je voudrais|puis-je)\s+)?(?:change|modify|edit|update|fix|correct|changer|modifier|"
+                          r"corriger|modifie|corrige)\b(?:\s+(?:it|that|this|something|an answer|my answer|a answer|"
                           r"ça|cela|quelque chose|une réponse|ma réponse))?\s*[.!?]*$")
 
 
