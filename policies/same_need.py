@@ -30,11 +30,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
+from ruamel.yaml import YAML
+
+# Wordings shared by every pack (goods, services, abbreviations, product lines): a file of its own,
+# read with the fast C loader, so that a pack stays quick to load and check.
+SHARED_VOCABULARY = Path(__file__).parent / "vocabulary" / "same_need.yml"
 
 # Words that tell French from English: the description's language picks its stemmer.
 _FRENCH = frozenset("de des du la le les pour au aux une un et avec chez sur dans d l à par".split())
@@ -98,6 +104,23 @@ def _language(words: Sequence[str]) -> str:
 def _words(text: str) -> List[str]:
     text = _ELISION.sub(" ", text.casefold().replace("&", " and ").replace("’", "'"))
     return [w for part in _WORD.findall(text) for w in part.split("-") if w]
+
+
+def shared_vocabulary(path: Path = SHARED_VOCABULARY) -> Tuple[Tuple[str, ...], ...]:
+    """The shared synonym groups, read again when the file changes."""
+    stat = path.stat()
+    return _read_vocabulary(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _read_vocabulary(path: Path, _mtime: int, _size: int) -> Tuple[Tuple[str, ...], ...]:
+    loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    groups = loaded.get("synonyms") if isinstance(loaded, dict) else None
+    if not isinstance(groups, list) or not all(
+            isinstance(group, list) and group and all(isinstance(w, str) and w.strip() for w in group)
+            for group in groups):
+        raise ValueError(f"{path}: 'synonyms' must be a list of groups, each a list of wordings")
+    return tuple(tuple(group) for group in groups)
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one per pack version, a cache key

@@ -314,6 +314,8 @@ class SameNeed(Strict):
     # Wordings that say how a thing is bought ("licence", "abonnement"): the other words name it.
     generic_words: List[Synonym] = []
     synonyms: List[List[Synonym]] = []
+    # Add policies/vocabulary/same_need.yml, the vocabulary every pack shares, after these synonyms.
+    shared_vocabulary: bool = True
 
     @root_validator(skip_on_failure=True)
     def _bands_in_order(cls, values):

@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 
 from ..evaluation import BLOCK, WARN
 from ..facts import Facts, Purchase, in_force
-from ..same_need import NeedWords, need_of, need_words, similarity
+from ..same_need import NeedWords, need_of, need_words, shared_vocabulary, similarity
 
 
 def _plain(text: str) -> str:
@@ -80,13 +80,23 @@ def need_words_of(rules) -> Tuple[NeedWords, frozenset]:
     held = _NEED_WORDS.get(id(rules))
     if held is None or held[0] is not rules:
         rule = rules.splitting.same_need
-        words = need_words([w for ws in rule.ignore_words.values() for w in ws], rule.synonyms, rule.generic_words)
-        names = [text for centre in rules.approval.cost_centres.values() for text in centre.name.values()]
-        drop = frozenset(need_words(names, []).ignored)
+        synonyms = tuple(tuple(group) for group in rule.synonyms)
+        if rule.shared_vocabulary:
+            synonyms += shared_vocabulary()  # after the pack's own: a pack's group wins a wording
+        words = _stemmed_lists(tuple(w for ws in rule.ignore_words.values() for w in ws), synonyms,
+                               tuple(rule.generic_words))
+        names = tuple(text for centre in rules.approval.cost_centres.values() for text in centre.name.values())
+        drop = frozenset(_stemmed_lists(names, (), ()).ignored)
         if len(_NEED_WORDS) > 8:
             _NEED_WORDS.clear()
         held = _NEED_WORDS[id(rules)] = (rules, words, drop)
     return held[1], held[2]
+
+
+@lru_cache(maxsize=8)  # a policy edit elsewhere in the pack keeps the stemmed lists (half a second)
+def _stemmed_lists(ignore_words: Tuple[str, ...], synonyms: Tuple[Tuple[str, ...], ...],
+                   generic_words: Tuple[str, ...]) -> NeedWords:
+    return need_words(ignore_words, synonyms, generic_words)
 
 
 def score(a: str, b: str, words: NeedWords, drop: frozenset) -> float:

@@ -59,3 +59,24 @@ def test_a_description_with_nothing_telling_matches_nothing(measure):
     same, band = measure
     assert same("", "Ergonomic chairs") == 0
     assert same("x3 for the team", "12 for the team") < band.warn
+
+
+def test_the_shared_vocabulary_reads_the_same_with_either_loader():
+    # Read with the fast C loader; the round-trip loader, which packs use, must read it alike.
+    from ruamel.yaml import YAML
+
+    from policies.same_need import SHARED_VOCABULARY, shared_vocabulary
+
+    groups = shared_vocabulary()
+    text = SHARED_VOCABULARY.read_text(encoding="utf-8")
+    assert [list(g) for g in YAML(typ="rt").load(text)["synonyms"]] == [list(g) for g in groups]
+    assert len(groups) > 400 and all(group[0] == group[0].strip() for group in groups)
+
+
+def test_a_pack_may_leave_the_shared_vocabulary_out(kit):
+    words, drop = need_words_of(kit.rules)
+    alone = kit.variant(("    synonyms: []\n", "    synonyms: []\n    shared_vocabulary: false\n"))
+    bare, _ = need_words_of(alone.rules)
+    # "carrying cases" names a laptop bag only through the shared vocabulary
+    assert score("Laptop bags", "carrying cases for notebooks", words, drop) >= kit.rules.splitting.same_need.block
+    assert score("Laptop bags", "carrying cases for notebooks", bare, drop) < kit.rules.splitting.same_need.warn
