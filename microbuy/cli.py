@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import storage
 import workflow
 from policies import LoadedPolicy, PolicyError, RequestError, load_policy, policy_path
+from policies.same_need import VocabularyError, shared_vocabulary
 from storage.app_role import AppRoleError, grant_app_role
 from storage.audit import read_snapshot
 from storage.audit_key import AuditKeyError, audit_key, key_source
@@ -134,6 +135,13 @@ def policy_check(files: tuple) -> None:
             click.echo(f"✗ {file}: {len(exc.problems)} problem(s); not loaded", err=True)
             continue
         rules = loaded.rules
+        if rules.splitting.same_need.shared_vocabulary:
+            try:
+                shared_vocabulary()
+            except VocabularyError as exc:  # the pack reads it; a broken edit of it breaks the pack
+                broken += 1
+                click.echo(f"✗ {file}: its shared vocabulary: {exc}", err=True)
+                continue
         click.echo(
             f"✓ {file}: valid (version {loaded.short_version}; {len(rules.categories)} categories, "
             f"{len(rules.approval.cost_centres)} cost centres, languages {', '.join(rules.pack.languages)})"

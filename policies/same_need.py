@@ -37,6 +37,7 @@ import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 # Wordings shared by every pack (goods, services, abbreviations, product lines): a file of its own,
 # read with the fast C loader, so that a pack stays quick to load and check.
@@ -106,10 +107,21 @@ def _words(text: str) -> List[str]:
     return [w for part in _WORD.findall(text) for w in part.split("-") if w]
 
 
-def shared_vocabulary(path: Path = SHARED_VOCABULARY) -> Tuple[Tuple[str, ...], ...]:
-    """The shared synonym groups, read again when the file changes."""
-    stat = path.stat()
-    return _read_vocabulary(path, stat.st_mtime_ns, stat.st_size)
+def shared_vocabulary(path: Optional[Path] = None) -> Tuple[Tuple[str, ...], ...]:
+    """The shared synonym groups, read again when the file changes. Raises VocabularyError when
+    the file cannot be read or is not a list of groups of wordings."""
+    path = path or SHARED_VOCABULARY
+    try:
+        stat = path.stat()
+        return _read_vocabulary(path, stat.st_mtime_ns, stat.st_size)
+    except VocabularyError:
+        raise
+    except (OSError, ValueError, YAMLError) as exc:
+        raise VocabularyError(f"{path}: cannot be read: {exc}") from None
+
+
+class VocabularyError(ValueError):
+    """The shared vocabulary file is missing or not in the expected form."""
 
 
 @lru_cache(maxsize=4)
@@ -119,7 +131,7 @@ def _read_vocabulary(path: Path, _mtime: int, _size: int) -> Tuple[Tuple[str, ..
     if not isinstance(groups, list) or not all(
             isinstance(group, list) and group and all(isinstance(w, str) and w.strip() for w in group)
             for group in groups):
-        raise ValueError(f"{path}: 'synonyms' must be a list of groups, each a list of wordings")
+        raise VocabularyError(f"{path}: 'synonyms' must be a list of groups, each a list of wordings")
     return tuple(tuple(group) for group in groups)
 
 

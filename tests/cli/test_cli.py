@@ -65,6 +65,22 @@ def test_policy_check_names_file_and_line_of_each_problem(tmp_path):
     assert f"✓ {ESDC}" in result.stdout  # the good file is still reported as good
 
 
+def test_policy_check_reads_the_shared_vocabulary_too(tmp_path, monkeypatch):
+    # An admin's broken edit of policies/vocabulary/same_need.yml would fail the first splitting
+    # check; the pack check says so first.
+    import policies.same_need
+
+    broken = tmp_path / "same_need.yml"
+    broken.write_text("synonyms:\n  - [laptop, portable\n")
+    monkeypatch.setattr(policies.same_need, "SHARED_VOCABULARY", broken)
+    result = run(["policy", "check", str(ESDC)])
+    assert result.exit_code == 3
+    assert f"✗ {ESDC}: its shared vocabulary: {broken}: cannot be read" in result.stderr
+    broken.write_text("synonyms: [laptop, portable]\n")  # YAML, but not groups
+    result = run(["policy", "check", str(ESDC)])
+    assert result.exit_code == 3 and "must be a list of groups" in result.stderr
+
+
 def test_policy_check_of_missing_file_is_an_error(tmp_path):
     result = run(["policy", "check", str(tmp_path / "nope.yml")])
     assert result.exit_code == 3
