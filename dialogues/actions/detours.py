@@ -17,6 +17,7 @@ from policies.facts import in_force
 
 from .. import answers, services
 from ..draft import requester_of, slot_of
+from ..opening import read_opening
 from ..wording import say
 from .common import (
     approver_names,
@@ -165,9 +166,24 @@ class ActionCanIBuy(Action):
             cap = category.max_total if category.max_total is not None \
                 and (limit is None or category.max_total < limit.amount) else None
             cap_text = format_money(cap, currency=rules.pack.currency, locale=locale) if cap is not None else limit_text
+            if tracker.active_loop_name is None and _purchase_facts(latest_text(tracker), policy, language):
+                # "Can I put the AWS exam on my card? It's $150": yes, and the request is started
+                # with what the message says (the form reads it as a first message).
+                dispatcher.utter_message(response="utter_can_i_buy_yes_started", category=name, limit=cap_text,
+                                         monthly=monthly_text)
+                return [FollowupAction("purchase_form")]
             dispatcher.utter_message(response="utter_can_i_buy_yes", category=name, limit=cap_text,
                                      monthly=monthly_text)
         return []
+
+
+def _purchase_facts(text: str, policy, language: str) -> bool:
+    """Whether a question carries the facts of a purchase beyond the thing: a price, a supplier, a
+    cost centre or a count ("a French course" is one, but says no more than the thing)."""
+    values = read_opening(answers.clean(text), policy, language).values
+    count = values.get("quantity")
+    return any(slot in values for slot in ("unit_price", "supplier", "cost_centre")) \
+        or isinstance(count, int) and count > 1
 
 
 # A cancel typed in so many words clears the answers at once: a cancel word ("cancel", "annuler",

@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 # The intent whose entities may replace any answer, not only the one asked.
 CHANGE_INTENT = "change_answer"
 # The intents that start the form with facts in them (data/rules.yml; a "change" with no request
-# open, dialogues/actions/changes.py): their message is read for what the entities missed
-# (dialogues/opening.py).
-OPENING_INTENTS = ("start_purchase", "inform", CHANGE_INTENT)
+# open, dialogues/actions/changes.py; "can I buy ..." with a price, dialogues/actions/detours.py):
+# their message is read for what the entities missed (dialogues/opening.py).
+OPENING_INTENTS = ("start_purchase", "inform", CHANGE_INTENT, "can_i_buy")
 # Answers the opening's reading of the amounts decides over the entities: the entity `amount` is
 # any amount said ("$40 total"), the opening knows whether it is the price of one.
 OPENING_DECIDES = ("unit_price", "quantity")

@@ -216,6 +216,18 @@ def test_an_answer_heard_as_a_change_is_the_answer_when_said_again(sqlite_stack,
     assert "What do you need to buy" not in again and "Which answer" not in again
 
 
+def test_can_i_buy_with_a_price_answers_and_starts_the_request(sqlite_stack, new_sender):
+    # Issue 16: "Can I put X on my card? It's $150" carries a purchase's facts: yes, and the
+    # request is started with them; asked without any, it is only answered.
+    said = texts(sqlite_stack.say(new_sender, "Can I put the AWS Certified Cloud Practitioner exam on my card? "
+                                              "It's $150, for my learning plan"))
+    assert "I've started a request with what you told me" in said
+    assert "What do you need to buy" not in said and "How much does one cost" not in said
+    other = new_sender + "b"
+    said = texts(sqlite_stack.say(other, "Can I buy a French course on the card?"))
+    assert "to start a request" in said and "I've started" not in said
+
+
 def test_bad_requests_to_the_webhook_get_clear_errors(sqlite_stack):
     assert sqlite_stack.post_raw(b"not json").status_code == 400
     assert sqlite_stack.post_raw({"message": "hi"}).status_code == 400
