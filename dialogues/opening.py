@@ -142,10 +142,8 @@ def read_opening(text: str, policy: LoadedPolicy, language: str = "en", locale: 
         supplier = _supplier_alone(raw, policy) or _supplier_named(raw, policy)
         if supplier:
             opening.values["supplier"] = supplier
-        else:
-            supplier = known_supplier(raw)  # "..., $31.47 all in, staples": a usual supplier, no cue
-            if supplier:
-                opening.fallback["supplier"] = supplier
+        elif usual:
+            opening.fallback["supplier"] = usual  # "..., $31.47 all in, staples": a usual supplier, no cue
     when = _needed_by(raw)
     if when:
         opening.fallback["needed_by"] = when
@@ -426,8 +424,10 @@ def _supplier_named(raw: str, policy: LoadedPolicy) -> Optional[str]:
     return None
 
 
-_DAY_OR_MONTH = re.compile(r"(?i)(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|"
-                          r"jeudi|vendredi|samedi|dimanche|today|tomorrow|demain|aujourd'hui)$|" + _MONTHS + r"$")
+# The days a delivery is asked for ("Thursday's session", "demain"), read by _needed_by too.
+_WORKDAYS = r"tomorrow|demain|monday|tuesday|wednesday|thursday|friday|lundi|mardi|mercredi|jeudi|vendredi"
+_DAY_OR_MONTH = re.compile(r"(?i)(?:" + _WORKDAYS + r"|saturday|sunday|samedi|dimanche|today|aujourd'hui)$|"
+                           + _MONTHS + r"$")
 
 
 def weak_supplier(value: object, policy: LoadedPolicy) -> bool:
@@ -441,7 +441,7 @@ def weak_supplier(value: object, policy: LoadedPolicy) -> bool:
         return True
     if folded in {"registration", "inscription", "service", "services", "subscription", "abonnement"}:
         return True
-    return any(folded == team or f" {folded} " in f" {team} " for team in _team_names(policy))
+    return any(f" {folded} " in f" {team} " for team in _team_names(policy))
 
 
 # -- item ------------------------------------------------------------------------------------------
@@ -626,8 +626,7 @@ _GENERIC_THEN = re.compile(_GENERIC_ITEM.pattern
 
 # A day the NLU's dates missed: "tomorrow", "Thursday's all-hands", "lundi", "demain matin" (read
 # against the pack's today by the answer's own reading, dialogues/answers.py read_date).
-_DAY = re.compile(r"(?i)\b(?:(?:next|this|prochain|ce)\s+)?(?:tomorrow|demain|monday|tuesday|wednesday|thursday|friday|"
-                  r"lundi|mardi|mercredi|jeudi|vendredi)(?:\s+(?:prochain|next))?(?='s\b|\b)")
+_DAY = re.compile(r"(?i)\b(?:(?:next|this|prochain|ce)\s+)?(?:" + _WORKDAYS + r")(?:\s+(?:prochain|next))?(?='s\b|\b)")
 
 
 def _needed_by(raw: str) -> Optional[str]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
@@ -70,7 +70,8 @@ _NO_HEAD_WEIGHT = 0.5
 _TYPO_LENGTH = 5
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Text without its accents ("chiffrées": "chiffrees")."""
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
@@ -84,7 +85,7 @@ def _stemmer(language: str):
 def _stem(word: str) -> str:
     """One stem whatever the language, so an English and a French description meet: the shorter
     of the English and French stems ("figma", "figm": figm), without accents."""
-    word = _fold(word)  # "chiffrées" and "chiffrees" alike: staff drop accents
+    word = fold(word)  # "chiffrées" and "chiffrees" alike: staff drop accents
     english, french = _stemmer("english").stemWord(word), _stemmer("french").stemWord(word)
     return min(english, french, key=len)
 
@@ -97,7 +98,7 @@ def _language(words: Sequence[str]) -> str:
     french = sum(word in _FRENCH for word in words)
     english = sum(word in _ENGLISH for word in words)
     if french == english:
-        accented = any(_fold(word) != word or _FRENCH_ENDING.search(word) for word in words)
+        accented = any(fold(word) != word or _FRENCH_ENDING.search(word) for word in words)
         return "fr" if accented else "en"
     return "fr" if french > english else "en"
 
@@ -159,7 +160,7 @@ def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
     ignored = set()
     for word in ignore_words:
         for part in _words(word):
-            ignored |= {_fold(part), _stem(part)}
+            ignored |= {fold(part), _stem(part)}
     concepts: Dict[Tuple[str, ...], str] = {}
     spellings: Dict[str, str] = {}
     brands: set = set()
@@ -167,12 +168,12 @@ def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
         group = list(group)
         if not group:
             continue
-        name = "=" + _fold(group[0].casefold())
+        name = "=" + fold(group[0].casefold())
         for wording in group:
             every = _words(wording)
-            words = [w for w in every if _fold(w) not in ignored]
+            words = [w for w in every if fold(w) not in ignored]
             key = tuple(_stem(w) for w in words if _stem(w) not in ignored)
-            dropped = [w for w in every if _fold(w) in ignored or _stem(w) in ignored]
+            dropped = [w for w in every if fold(w) in ignored or _stem(w) in ignored]
             if len(key) == 1 and any(len(w) >= 4 for w in dropped):
                 continue  # "Microsoft Project" without "project" would make every "Microsoft" one
             if key:
@@ -185,14 +186,15 @@ def need_words(ignore_words: Iterable[str], synonyms: Iterable[Iterable[str]],
     parents: Dict[str, str] = {}
     for group in synonyms:
         group = list(group)
-        words = [w for w in _words(group[0]) if _fold(w) not in ignored] if group else []
+        words = [w for w in _words(group[0]) if fold(w) not in ignored] if group else []
         if len(words) > 1:
-            name, broader = "=" + _fold(group[0].casefold()), concepts.get((_stem(words[-1]),))
+            name, broader = "=" + fold(group[0].casefold()), concepts.get((_stem(words[-1]),))
             if broader and broader != name:
                 parents[name] = broader
-    lists = NeedWords(frozenset(ignored), concepts, longest, spellings, parents)
+    lists = NeedWords(frozenset(ignored), concepts, longest, spellings, parents, brands=frozenset(brands))
+    # generic words read as any description's are (a generic wording of a group is its concept)
     generic = {term for word in generic_words for term in _terms(_words(word), lists, frozenset())}
-    return NeedWords(frozenset(ignored), concepts, longest, spellings, parents, frozenset(generic), frozenset(brands))
+    return replace(lists, generic=frozenset(generic))
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ class Need:
 
 
 def _term(word: str, lists: NeedWords) -> Optional[str]:
-    folded = _fold(word)
+    folded = fold(word)
     if folded in lists.ignored:
         return None
     stem = _stem(word)
@@ -282,12 +284,12 @@ def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
     text = description.casefold()
     every = _words(text)
     language = _language(every)
-    found = _terms(every, lists, drop)
-    terms = frozenset(t for t in found if not t.startswith("#"))
-    brands = frozenset(t for t in found if t.startswith("#"))
+    read = _terms(every, lists, drop)
+    terms = frozenset(t for t in read if not t.startswith("#"))
+    brands = frozenset(t for t in read if t.startswith("#"))
     heads: List[str] = []
     modifiers: set = set()
-    fallback: Optional[Tuple[List[str], set]] = None  # a phrase of generic terms only
+    fallback: List[str] = []  # the heads of the first phrase of generic terms only
     for phrase in _PHRASE_END[language].split(text):
         if language == "en":
             parts = _OF.split(phrase, maxsplit=1)
@@ -295,10 +297,10 @@ def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
                 phrase = parts[1]  # "boxes of pens", "subscription of The Economist": what follows
             else:
                 phrase = parts[0]
-        words = [w for w in map(_fold, _words(phrase)) if w in _WHO or w not in lists.ignored]
+        words = [w for w in map(fold, _words(phrase)) if w in _WHO or w not in lists.ignored]
         if words and (words[-1] if language == "en" else words[0]) in _WHO:
             continue  # "Policy team", "équipe BDM": who buys, not what
-        generic_only: Tuple[List[str], set] = ([], set())
+        generic_only: List[str] = []
         for chunk in _AND.split(phrase):
             found = [t for t in _terms(_words(chunk), lists, drop) if not t.startswith("#")]
             telling = _telling(found, lists)
@@ -307,13 +309,11 @@ def _need_of(description: str, lists: NeedWords, drop: FrozenSet[str]) -> Need:
                 heads.append(head)
                 modifiers |= set(telling) - {head}
             elif found:
-                generic_only[0].append(found[-1] if language == "en" else found[0])
+                generic_only.append(found[-1] if language == "en" else found[0])
         if heads:
             break
-        if generic_only[0] and fallback is None:
-            fallback = generic_only
-    if not heads and fallback:
-        heads = fallback[0]
+        fallback = fallback or generic_only
+    heads = heads or fallback
     broader = {lists.parents[head] for head in heads if head in lists.parents}
     return Need(frozenset(heads), frozenset(modifiers - set(heads)), terms, frozenset(broader), brands)
 

@@ -3,7 +3,6 @@ sole-sourcing to one supplier. Looks at the same cost centre's purchases in roll
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -13,12 +12,11 @@ from rapidfuzz import fuzz
 
 from ..evaluation import BLOCK, WARN
 from ..facts import Facts, Purchase, in_force
-from ..same_need import NeedWords, need_of, need_words, shared_vocabulary, similarity
+from ..same_need import NeedWords, fold, need_of, need_words, shared_vocabulary, similarity
 
 
 def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("&", " and ")
+    text = fold(text.casefold()).replace("&", " and ")
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
@@ -109,9 +107,8 @@ def _same_need_scores(facts: Facts) -> List[Tuple[Purchase, float]]:
     computed once per request, however many rules ask."""
     if "same_need" not in facts.memo:
         words, drop = need_words_of(facts.rules)
-        wanted = need_of(facts.request.description, words, drop)
         facts.memo["same_need"] = [
-            (r, 100 * similarity(need_of(r.description, words, drop), wanted))
+            (r, score(r.description, facts.request.description, words, drop))
             for r in _recent(facts, facts.rules.splitting.window_days)
             if r.category == facts.request.category
         ]
